@@ -97,9 +97,7 @@ def _split_front_matter(lines: list[str], path: str) -> tuple[dict, int]:
         raise AnnotationError(f"{path}: front matter lacks {', '.join(missing)}")
     meta = {k: str(v) for k, v in meta.items()}
     if meta["genre"] not in GENRES:
-        raise AnnotationError(
-            f"{path}: genre {meta['genre']!r} is not one of {', '.join(GENRES)}"
-        )
+        raise AnnotationError(f"{path}: genre {meta['genre']!r} is not one of {', '.join(GENRES)}")
     return meta, end + 1
 
 

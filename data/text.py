@@ -5,7 +5,9 @@ import unicodedata
 
 # Zero-width and bidi-control characters that scraped news carries invisibly; they split tokens
 # differently for the model without changing what a reader sees.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u200e\u200f\u2060\u2066-\u2069\u202a-\u202e\ufeff\u00ad]")
+_INVISIBLE = re.compile(
+    "[\u200b\u200c\u200d\u200e\u200f\u2060\u2066-\u2069\u202a-\u202e\ufeff\u00ad]"
+)
 _SPACE = re.compile(r"\s+")
 
 

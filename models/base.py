@@ -1,0 +1,95 @@
+"""What every classifier returns and promises, whatever its backend."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from data.labels import LABELS
+from data.text import normalize
+
+# Flags a prediction can carry; documented in the README.
+EMPTY = "empty"  # nothing left after normalisation: labelled `other`, score 1/len(LABELS) each
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One sentence's label, its probability, and the probability of every schema label."""
+
+    label: str
+    score: float
+    scores: dict[str, float]
+    flags: tuple[str, ...] = field(default=())
+
+
+def check_texts(texts: object) -> list[str]:
+    """A list (or other sequence) of str; a bare str or a non-str item is a TypeError."""
+    if isinstance(texts, str | bytes):
+        raise TypeError("expected a list of sentences, got a single string; wrap it in a list")
+    if not isinstance(texts, Sequence):
+        raise TypeError(f"expected a list of sentences, got {type(texts).__name__}")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"item {i} is {type(text).__name__}, not str")
+    return list(texts)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def to_predictions(probs: np.ndarray, flags: list[tuple[str, ...]]) -> list[Prediction]:
+    out = []
+    for row, row_flags in zip(probs, flags, strict=True):
+        best = int(np.argmax(row))
+        scores = {lab: float(p) for lab, p in zip(LABELS, row, strict=True)}
+        out.append(Prediction(LABELS[best], float(row[best]), scores, row_flags))
+    return out
+
+
+class Classifier:
+    """Shared behaviour: input checks, normalisation, temperature, and Prediction objects.
+
+    Subclasses implement `_logits(texts) -> (n, len(LABELS))` on normalised, non-empty text, in
+    schema order. `temperature` divides the logits (1.0 = uncalibrated)."""
+
+    kind = "abstract"
+    temperature: float = 1.0
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return LABELS
+
+    def _logits(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _raw_logits(self, clean: list[str]) -> np.ndarray:
+        out = np.zeros((len(clean), len(LABELS)), dtype=np.float64)
+        keep = [i for i, t in enumerate(clean) if t]
+        if keep:
+            out[keep] = self._logits([clean[i] for i in keep])
+        return out
+
+    def _calibrated(self, clean: list[str]) -> np.ndarray:
+        probs = softmax(self._raw_logits(clean) / self.temperature)
+        probs[[i for i, t in enumerate(clean) if not t]] = 1.0 / len(LABELS)
+        return probs
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        """Uncalibrated logits, one row per text (all zeros for an empty text)."""
+        return self._raw_logits([normalize(t) for t in check_texts(texts)])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Calibrated probabilities, one row per text, columns in LABELS order."""
+        return self._calibrated([normalize(t) for t in check_texts(texts)])
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        clean = [normalize(t) for t in check_texts(texts)]
+        preds = to_predictions(self._calibrated(clean), [() if t else (EMPTY,) for t in clean])
+        # An empty sentence is never a confident act: it is `other` at chance level, flagged.
+        return [
+            Prediction("other", p.score, p.scores, p.flags) if EMPTY in p.flags else p
+            for p in preds
+        ]

@@ -1,0 +1,123 @@
+"""train(config) -> checkpoint folder. Reads top to bottom like the recipe it is."""
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+from data.build import SplitSettings, build_dataset, is_stale, read_split, verify_dataset
+from models.base import softmax
+from models.checkpoint import write_checkpoint
+from train.config import Config, DataConfig, resolved
+from train.evaluate import compute_metrics, encode_labels, fit_temperature, reliability_bins
+from train.model_card import model_card
+
+
+def split_settings(data: DataConfig) -> SplitSettings:
+    return SplitSettings(
+        seed=data.seed,
+        dev_fraction=data.dev_fraction,
+        test_fraction=data.test_fraction,
+        allow_near_duplicates=data.allow_near_duplicates,
+    )
+
+
+def ensure_dataset(data: DataConfig, rebuild: bool = False) -> tuple[Path, dict]:
+    """Build the dataset when missing, stale or asked to; always verify it against its manifest."""
+    out = Path(data.output)
+    settings = split_settings(data)
+    if rebuild or is_stale(data.sources, out, settings):
+        build_dataset(data.sources, out, settings)
+    return out, verify_dataset(out)
+
+
+def seed_everything(seed: int, threads: int | None) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    if threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(var, str(threads))
+
+
+def default_output(config: Config) -> Path:
+    return Path(config.output_dir) / config.name
+
+
+def _fit_baseline(config: Config, splits: dict):
+    from models.baseline import BaselineClassifier
+
+    params = {**config.model.model_dump(mode="json"), "seed": config.seed}
+    train_rows = splits["train"]
+    return BaselineClassifier(params).fit(
+        [r["text"] for r in train_rows], [r["label"] for r in train_rows]
+    )
+
+
+def _score_splits(model, splits: dict, calibrate: bool) -> tuple[dict, dict]:
+    """Fit the temperature on dev (never test), then score dev and test before and after."""
+    logits = {
+        s: model.logits([r["text"] for r in rows])
+        for s, rows in splits.items()
+        if s != "train" and rows
+    }
+    labels = {s: [r["label"] for r in splits[s]] for s in logits}
+    docs = {s: [r["doc_id"] for r in splits[s]] for s in logits}
+    temperature = (
+        fit_temperature(logits["dev"], labels["dev"]) if calibrate and "dev" in logits else 1.0
+    )
+    model.temperature = temperature
+    metrics, calibration = {}, {"temperature": temperature, "fitted_on": "dev"}
+    for split, split_logits in logits.items():
+        before = compute_metrics(labels[split], softmax(split_logits), docs[split])
+        after_probs = softmax(split_logits / temperature)
+        metrics[split] = compute_metrics(labels[split], after_probs, docs[split])
+        calibration[split] = {
+            "ece_before": before["ece"],
+            "ece_after": metrics[split]["ece"],
+            "log_loss_before": before["log_loss"],
+            "log_loss_after": metrics[split]["log_loss"],
+            "reliability_after": reliability_bins(after_probs, encode_labels(labels[split])),
+        }
+    return metrics, calibration
+
+
+def train(
+    config: Config,
+    output: str | Path | None = None,
+    overwrite: bool = False,
+    rebuild_data: bool = False,
+    resume: bool = False,
+) -> Path:
+    """Train the configured model and write a complete checkpoint folder; return its path."""
+    out = Path(output) if output else default_output(config)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} already exists; pass --overwrite to replace it")
+    seed_everything(config.seed, config.threads)
+    data_dir, manifest = ensure_dataset(config.data, rebuild_data)
+    splits = {s: read_split(data_dir, s) for s in ("train", "dev", "test")}
+
+    if config.model.kind == "baseline":
+        model = _fit_baseline(config, splits)
+    else:
+        from train.loop import fit_transformer
+
+        model = fit_transformer(
+            config, data_dir, work_dir=out.with_name(f".{out.name}.work"), resume=resume
+        )
+
+    metrics, calibration = _score_splits(model, splits, config.calibrate)
+    return write_checkpoint(
+        out,
+        kind=config.model.kind,
+        save_model=model.save_model,
+        config=resolved(config),
+        manifest=manifest,
+        metrics=metrics,
+        calibration=calibration,
+        card=model_card(config, manifest, metrics, calibration),
+        seed=config.seed,
+        threads=config.threads,
+        overwrite=overwrite,
+    )

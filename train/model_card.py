@@ -1,0 +1,61 @@
+"""The model card written into every checkpoint as README.md."""
+
+from data.labels import LABELS, SCHEMA_VERSION
+from train.config import Config
+from train.evaluate import metrics_table, summary_line
+
+INTENDED_USE = """\
+## Intended use
+Labelling sentences of English news about negotiations (trade, sanctions, ceasefires, labour,
+diplomacy, corporate and debt talks) as claim, threat, demand, concession or other, to count and
+find negotiation moves across many articles. Scores are calibrated on the dev split with a
+single temperature; treat them as probabilities for ranking and thresholds, not as certainty.
+
+## Known limits
+- Trained on an original corpus written for parley; real news differs in style, and the
+  realnews-dev figures (when present below) are the honest estimate of quality on real text.
+- One label per sentence: a sentence with several acts gets the strongest by the spec's
+  precedence (threat > concession > demand > claim > other).
+- English only; text that is mostly not English is out of domain.
+- The label depends on who speaks: an unattributed assertion is `other`, an attributed one
+  `claim`; sentences cut out of their article lose that context.
+"""
+
+
+def model_card(config: Config, manifest: dict, metrics: dict, calibration: dict) -> str:
+    lines = [
+        f"# parley model: {config.name}",
+        "",
+        f"Kind: **{config.model.kind}**. Labels (schema {SCHEMA_VERSION}, column order): "
+        + ", ".join(f"`{lab}`" for lab in LABELS)
+        + ".",
+        "",
+        "## Data",
+        f"- dataset fingerprint: `{manifest['fingerprint']}`",
+        f"- segmenter: {manifest['segmenter']}",
+        "- sentences per split: "
+        + ", ".join(f"{s} {sum(c.values())}" for s, c in manifest["counts"].items()),
+        "- articles per split: " + ", ".join(f"{s} {n}" for s, n in manifest["articles"].items()),
+        "",
+        "## Config",
+        "```yaml",
+        config.model_dump_json(indent=2),
+        "```",
+        "",
+    ]
+    for split, m in metrics.items():
+        lines += [f"## Scores on {split}", "", summary_line(m), "", metrics_table(m), ""]
+    lines += [
+        "## Calibration",
+        "",
+        f"Temperature {calibration['temperature']:.3f}, fitted on dev.",
+        "",
+    ]
+    for split, c in calibration.items():
+        if isinstance(c, dict):
+            lines.append(
+                f"- {split}: ECE {c['ece_before']:.4f} -> {c['ece_after']:.4f}, "
+                f"log-loss {c['log_loss_before']:.4f} -> {c['log_loss_after']:.4f}"
+            )
+    lines += ["", INTENDED_USE]
+    return "\n".join(lines)
