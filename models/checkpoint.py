@@ -15,6 +15,7 @@
 Loading reads only this folder, never `configs/` or `data/`.
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -66,10 +67,8 @@ def package_versions(
 ) -> dict:
     found = {"python": platform.python_version()}
     for name in names:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             found[name] = version(name)
-        except PackageNotFoundError:
-            pass
     return found
 
 
