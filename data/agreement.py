@@ -31,8 +31,10 @@ def paired_sentences(first_root: str | Path, second_root: str | Path) -> list[Pa
         a_sents, b_sents = first[second.id].sentences, second.sentences
         if [s.text for s in a_sents] != [s.text for s in b_sents]:
             raise ValueError(f"{path}: text differs from the first annotation")
-        pairs += [PairedSentence(second.id, a.line, a.text, a.label, b.label)
-                  for a, b in zip(a_sents, b_sents, strict=True)]
+        pairs += [
+            PairedSentence(second.id, a.line, a.text, a.label, b.label)
+            for a, b in zip(a_sents, b_sents, strict=True)
+        ]
     return pairs
 
 

@@ -41,7 +41,7 @@ def cmd_train(args) -> int:
     )
     metrics = json.loads((path / "metrics.json").read_text())
     print(f"checkpoint: {path}")
-    for split, m in metrics.items():
+    for split, m in ((s, m) for s, m in metrics.items() if s in ("dev", "test")):
         lo, hi = m["macro_f1_ci95"]
         print(
             f"  {split:<5} macro-F1 {m['macro_f1']:.4f} [{lo:.4f}-{hi:.4f}]  "
@@ -98,6 +98,29 @@ def cmd_predict(args) -> int:
                     ensure_ascii=False,
                 )
             )
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from train.reports import compare_checkpoints, comparison_table
+
+    result = compare_checkpoints(args.checkpoints, args.data, args.split, args.report)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "disagreements"}))
+        return 0
+    print(
+        f"== {len(args.checkpoints)} checkpoints on {args.data} (n={result['n']}, "
+        f"{result['documents']} documents)"
+    )
+    print(comparison_table(result))
+    for name, d in result["differences"].items():
+        lo, hi = d["ci95"]
+        print(
+            f"paired bootstrap {name}: {d['macro_f1_difference']:+.4f} macro-F1 "
+            f"[95% CI {lo:+.4f}, {hi:+.4f}]"
+        )
+    if args.report:
+        print(f"report: {args.report}/comparison.md")
     return 0
 
 
@@ -168,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", help="input files (default stdin)")
     p.add_argument("--article", action="store_true", help="treat each input as an article")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("compare", help="checkpoints side by side with paired bootstrap")
+    p.add_argument("checkpoints", nargs="+")
+    p.add_argument("--data", required=True, help="labelled JSONL or a built dataset folder")
+    p.add_argument("--split", default="test")
+    p.add_argument("--report", help="write comparison.md and confusion PNGs here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("corpus-stats", help="counts of the embedded corpus")
     p.add_argument("--json", action="store_true")

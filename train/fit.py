@@ -2,6 +2,8 @@
 
 import os
 import random
+import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -98,17 +100,23 @@ def train(
     data_dir, manifest = ensure_dataset(config.data, rebuild_data)
     splits = {s: read_split(data_dir, s) for s in ("train", "dev", "test")}
 
+    started = time.perf_counter()
+    work_dir = out.with_name(f".{out.name}.work")
     if config.model.kind == "baseline":
         model = _fit_baseline(config, splits)
     else:
         from train.loop import fit_transformer
 
-        model = fit_transformer(
-            config, data_dir, work_dir=out.with_name(f".{out.name}.work"), resume=resume
-        )
+        model = fit_transformer(config, data_dir, work_dir=work_dir, resume=resume)
+    seconds = time.perf_counter() - started
 
     metrics, calibration = _score_splits(model, splits, config.calibrate)
-    return write_checkpoint(
+    metrics["training"] = {
+        "seconds": round(seconds, 1),
+        "threads": config.threads,
+        "history": getattr(model, "training_history", None),
+    }
+    path = write_checkpoint(
         out,
         kind=config.model.kind,
         save_model=model.save_model,
@@ -121,3 +129,5 @@ def train(
         threads=config.threads,
         overwrite=overwrite,
     )
+    shutil.rmtree(work_dir, ignore_errors=True)  # epoch states are only needed until here
+    return path

