@@ -32,9 +32,13 @@ def test_imports_run_one_way(package):
 
 
 def test_importing_models_does_not_import_torch():
-    code = "import models, data.build, sys; print('torch' in sys.modules, 'transformers' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                         check=True)
+    code = (
+        "import models, data.build, sys; "
+        "print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert out.stdout.strip() == "False False"
 
 
@@ -52,6 +56,9 @@ def test_source_uses_no_unsafe_loading():
     for package in PACKAGES:
         for path in (REPO / package).rglob("*.py"):
             text = path.read_text()
-            hits += [f"{path.relative_to(REPO)}: {what}" for pattern, what in UNSAFE
-                     if re.search(pattern, text)]
+            hits += [
+                f"{path.relative_to(REPO)}: {what}"
+                for pattern, what in UNSAFE
+                if re.search(pattern, text)
+            ]
     assert hits == []

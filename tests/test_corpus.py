@@ -62,11 +62,15 @@ def test_double_annotation_agreement_is_reported_and_high_enough():
 
 
 def test_every_disagreement_was_adjudicated_and_applied():
-    pairs = {(p.doc_id, p.line): p for p in paired_sentences(AGREEMENT / "first",
-                                                             AGREEMENT / "second")}
+    pairs = {
+        (p.doc_id, p.line): p for p in paired_sentences(AGREEMENT / "first", AGREEMENT / "second")
+    }
     disagreements = {k for k, p in pairs.items() if p.first != p.second}
-    rows = [json.loads(line) for line in (AGREEMENT / "adjudication.jsonl").read_text()
-            .splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (AGREEMENT / "adjudication.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     assert {(r["doc_id"], r["line"]) for r in rows} == disagreements
     current = {}
     for path in annotated_files(CORPUS_DIR):

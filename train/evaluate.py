@@ -151,7 +151,7 @@ def fit_temperature(logits: np.ndarray, labels: list[str]) -> float:
     return float(np.exp(result.x))
 
 
-# ----------------------------------------------------------------------------- reports
+# ---- reports ----
 
 
 def _plot_confusion(conf: list[list[int]], title: str, path: Path) -> None:

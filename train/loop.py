@@ -32,7 +32,7 @@ TOKENIZER_FILES = (
 DONE = "DONE"
 
 
-# ------------------------------------------------------------------ data
+# ---- data ----
 
 
 def tokenize_batch(batch: dict, tokenizer, max_length: int) -> dict:
@@ -95,7 +95,7 @@ def class_weights(label_ids: list[int]):
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
 
 
-# ------------------------------------------------------------------ state on disk
+# ---- state on disk ----
 
 
 def _save_state(
@@ -157,7 +157,7 @@ def _load_state(folder: Path, model, optimizer, scheduler) -> tuple[dict, dict |
     return state, load_file(best) if best.is_file() else None
 
 
-# ------------------------------------------------------------------ the loop
+# ---- the loop ----
 
 
 def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels) -> float:
