@@ -24,7 +24,11 @@ $(STAMP): pyproject.toml
 train: $(STAMP)
 	$(BIN)/parley build-data configs/baseline.yaml
 	$(BIN)/parley train configs/baseline.yaml --overwrite
-	$(BIN)/parley evaluate runs/baseline runs/datasets/corpus $(wildcard $(DEV_DATA)) --report runs/baseline-eval
+	$(BIN)/parley train configs/minilm.yaml --overwrite
+	$(BIN)/parley compare runs/baseline runs/minilm --data runs/datasets/corpus --report runs/compare-test
+	@if [ -f $(DEV_DATA) ]; then \
+	  $(BIN)/parley compare runs/baseline runs/minilm --data $(DEV_DATA) --report runs/compare-realnews-dev; \
+	else echo "($(DEV_DATA) not found: skipping the real-news comparison)"; fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -7,6 +7,7 @@ from data.annotated import align, annotated_files, read_annotated
 from data.labels import LABELS
 
 CORPUS_DIR = Path(__file__).parent / "corpus" / "articles"
+AGREEMENT_DIR = Path(__file__).parent / "corpus" / "agreement"
 
 
 def corpus_stats(root: str | Path = CORPUS_DIR) -> dict:

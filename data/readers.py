@@ -97,7 +97,7 @@ def read_text_article(path: Path) -> Article:
     return _make_article(path.stem, title, "\n".join(lines[1:]), replaced=replaced)
 
 
-def _json_objects(path: Path) -> Iterator[tuple[int, dict]]:
+def json_objects(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line; bad lines raise ReaderError."""
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
@@ -135,7 +135,7 @@ def article_from_json(obj: dict, path: Path, number: int) -> Article:
 
 
 def read_jsonl_articles(path: Path) -> Iterator[Article]:
-    for number, obj in _json_objects(path):
+    for number, obj in json_objects(path):
         yield article_from_json(obj, path, number)
 
 
@@ -164,7 +164,7 @@ def read_labeled(path: str | Path) -> list[LabeledSentence]:
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
     rows = []
-    for number, obj in _json_objects(path):
+    for number, obj in json_objects(path):
         text = _require_str(obj, "text", path, number)
         try:
             label = check_label(obj.get("label"))

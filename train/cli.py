@@ -124,6 +124,72 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_analyze(args) -> int:
+    from data.readers import read_articles
+    from models.inference import load
+    from train.article_view import analyze_articles, write_html
+
+    classifier = load(args.checkpoint, backend=args.backend)
+    articles = [a for path in args.articles for a in read_articles(path)]
+    analyses = analyze_articles(classifier, articles)
+    path = write_html(analyses, args.html, title=args.title)
+    counts = (
+        {lab: sum(a["counts"][lab] for a in analyses) for lab in analyses[0]["counts"]}
+        if analyses
+        else {}
+    )
+    print(
+        f"{len(analyses)} articles -> {path}  " + "  ".join(f"{k}={v}" for k, v in counts.items())
+    )
+    return 0
+
+
+def cmd_annotations_export(args) -> int:
+    from data.annotation_formats import export_tasks, write_tasks
+    from train.annotation_io import read_sentence_rows
+
+    rows = read_sentence_rows(args.input)
+    predictions = None
+    if args.checkpoint:
+        from models.inference import load
+
+        predictions = load(args.checkpoint).predict([r["text"] for r in rows])
+    path = write_tasks(export_tasks(rows, args.format, predictions), args.output, args.format)
+    labelled = sum("label" in r for r in rows)
+    print(
+        f"{len(rows)} sentences ({labelled} labelled"
+        f"{', with model pre-annotations' if predictions else ''}) -> {path} [{args.format}]"
+    )
+    return 0
+
+
+def cmd_annotations_import(args) -> int:
+    from data.annotation_formats import read_tasks
+    from train.annotation_io import write_jsonl
+
+    rows = read_tasks(args.file, args.format)
+    path = write_jsonl(rows, args.output)
+    print(f"{len(rows)} labelled sentences -> {path}")
+    return 0
+
+
+def cmd_suggest(args) -> int:
+    from data.annotation_formats import export_tasks, write_tasks
+    from models.base import Prediction
+    from models.inference import load
+    from train.annotation_io import read_sentence_rows
+    from train.suggest import suggest
+
+    classifier = load(args.checkpoint)
+    rows = [r for r in read_sentence_rows(args.articles) if "label" not in r]
+    picked = suggest(classifier, rows, args.n, per_article=args.per_article, seed=args.seed)
+    predictions = [Prediction(**r["prediction"]) for r in picked]
+    tasks = [{k: v for k, v in r.items() if k != "prediction"} for r in picked]
+    path = write_tasks(export_tasks(tasks, args.format, predictions), args.output, args.format)
+    print(f"{len(picked)} of {len(rows)} sentences suggested -> {path} [{args.format}]")
+    return 0
+
+
 def cmd_corpus_stats(args) -> int:
     from data.corpus import CORPUS_DIR, corpus_stats
 
@@ -149,6 +215,27 @@ def cmd_corpus_stats(args) -> int:
         f"segmenter/author boundary agreement: {seg['agreed_boundaries']}/"
         f"{seg['authored_boundaries']}  mismatches: {seg['mismatches']}"
     )
+    return 0
+
+
+def cmd_corpus_agreement(args) -> int:
+    from data.agreement import agreement_report, paired_sentences
+    from data.corpus import AGREEMENT_DIR
+
+    report = agreement_report(paired_sentences(AGREEMENT_DIR / "first", AGREEMENT_DIR / "second"))
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"double-annotated: {report['sentences']} sentences in {report['articles']} articles")
+    print(
+        f"Cohen's kappa {report['kappa']:.3f}, observed agreement "
+        f"{report['observed_agreement']:.3f}"
+    )
+    for lab, row in report["per_label"].items():
+        print(
+            f"  {lab:<11} first {row['first']:>4}  second {row['second']:>4}  "
+            f"specific agreement {row['specific_agreement']:.3f}"
+        )
     return 0
 
 
@@ -200,10 +287,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
 
+    p = sub.add_parser("analyze", help="highlight the moves of articles in one HTML page")
+    p.add_argument("checkpoint")
+    p.add_argument("articles", nargs="+", help="JSONL articles, .txt/.md files or folders")
+    p.add_argument("--html", required=True, help="output page")
+    p.add_argument("--title", default="parley: negotiation moves")
+    p.add_argument("--backend", choices=["torch", "onnx"], help="runtime for transformers")
+    p.set_defaults(func=cmd_analyze)
+
+    formats = ["labelstudio", "doccano", "prodigy"]
+    annotations = sub.add_parser("annotations", help="round trips with annotation tools")
+    asub = annotations.add_subparsers(dest="action", required=True)
+    p = asub.add_parser("export", help="sentences -> Label Studio / doccano / Prodigy tasks")
+    p.add_argument("input", help="labelled or unlabelled sentence JSONL, or articles")
+    p.add_argument("--format", required=True, choices=formats)
+    p.add_argument("--output", required=True)
+    p.add_argument("--checkpoint", help="add the model's predictions as pre-annotations")
+    p.set_defaults(func=cmd_annotations_export)
+    p = asub.add_parser("import", help="a tool's export -> parley labelled sentence JSONL")
+    p.add_argument("file")
+    p.add_argument("--format", required=True, choices=formats)
+    p.add_argument("--output", required=True)
+    p.set_defaults(func=cmd_annotations_import)
+
+    p = sub.add_parser("suggest", help="the unlabelled sentences worth labelling next")
+    p.add_argument("checkpoint")
+    p.add_argument("articles", help="articles (JSONL, .txt/.md, folder) or sentence JSONL")
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--per-article", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--format", default="labelstudio", choices=formats)
+    p.add_argument("--output", required=True)
+    p.set_defaults(func=cmd_suggest)
+
     p = sub.add_parser("corpus-stats", help="counts of the embedded corpus")
     p.add_argument("--json", action="store_true")
     p.add_argument("--root", help="another annotated corpus folder")
     p.set_defaults(func=cmd_corpus_stats)
+
+    p = sub.add_parser("corpus-agreement", help="inter-annotator agreement of the corpus")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_corpus_agreement)
     return parser
 
 
