@@ -78,7 +78,9 @@ def _read_inputs(files: list[str]) -> list[tuple[str, str]]:
 def cmd_predict(args) -> int:
     from models.inference import classify_article, load
 
-    classifier = load(args.checkpoint)
+    classifier = load(args.checkpoint, backend=args.backend)
+    if args.input or args.output:
+        return _predict_archive(classifier, args)
     for name, content in _read_inputs(args.files):
         if args.article:
             for sent in classify_article(classifier, content):
@@ -98,6 +100,21 @@ def cmd_predict(args) -> int:
                     ensure_ascii=False,
                 )
             )
+    return 0
+
+
+def _predict_archive(classifier, args) -> int:
+    from models.batch_predict import predict_articles_file
+
+    if not (args.article and args.input and args.output):
+        raise ValueError("streaming mode needs --article --input ARTICLES.jsonl --output FILE")
+    stats = predict_articles_file(classifier, args.input, args.output)
+    for message in stats.bad_lines:
+        print(f"skipped {message}", file=sys.stderr)
+    print(
+        f"{stats.articles} articles, {stats.sentences} sentences -> {args.output} "
+        f"({stats.skipped_done} already done, {len(stats.bad_lines)} bad lines skipped)"
+    )
     return 0
 
 
@@ -190,6 +207,41 @@ def cmd_suggest(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from train.export import export_checkpoint
+
+    p = export_checkpoint(args.checkpoint, args.data)
+    print(
+        f"dev sentences {p['dev_sentences']}: torch macro-F1 {p['torch_macro_f1']:.4f}, "
+        f"int8 macro-F1 {p['int8_macro_f1']:.4f} (drop {100 * p['macro_f1_drop']:.2f} "
+        f"points), label agreement {100 * p['label_agreement']:.2f}%"
+    )
+    if p["int8_kept"]:
+        print(f"kept {args.checkpoint}/model/onnx/model.int8.onnx; load() now uses ONNX Runtime")
+    else:
+        print(
+            "refused the int8 model (limits: drop <= 1.0 point, agreement >= 99%); "
+            "kept the exact fp32 ONNX model"
+        )
+    return 0
+
+
+def cmd_check(args) -> int:
+    from models.inference import load
+    from train.behaviour import run_behaviour_suite, write_behaviour_report
+    from train.model_card import add_card_section
+
+    classifier = load(args.checkpoint, backend=args.backend)
+    report = run_behaviour_suite(classifier, seed=args.seed)
+    out = Path(args.output) if args.output else Path(args.checkpoint) / "behaviour"
+    summary = write_behaviour_report(report, out)
+    if not args.output:
+        add_card_section(Path(args.checkpoint), "Behavioural tests", summary.read_text())
+    print(summary.read_text())
+    print(f"report: {out / 'behavioral_report.json'}")
+    return 0
+
+
 def cmd_corpus_stats(args) -> int:
     from data.corpus import CORPUS_DIR, corpus_stats
 
@@ -277,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint")
     p.add_argument("files", nargs="*", help="input files (default stdin)")
     p.add_argument("--article", action="store_true", help="treat each input as an article")
+    p.add_argument("--input", help="JSONL articles to stream through (with --article)")
+    p.add_argument("--output", help="JSONL predictions, one line per sentence (resumable)")
+    p.add_argument("--backend", choices=["torch", "onnx"], help="runtime for transformers")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("compare", help="checkpoints side by side with paired bootstrap")
@@ -319,6 +374,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="labelstudio", choices=formats)
     p.add_argument("--output", required=True)
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("export", help="ONNX + int8 for a transformer checkpoint")
+    p.add_argument("checkpoint")
+    p.add_argument("--data", help="built dataset folder (default: the one in its config)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("check", help="behavioural test suite (CheckList-style)")
+    p.add_argument("checkpoint")
+    p.add_argument(
+        "--output",
+        help="report folder (default: <checkpoint>/behaviour, and the "
+        "summary is added to the model card)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", choices=["torch", "onnx"])
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("corpus-stats", help="counts of the embedded corpus")
     p.add_argument("--json", action="store_true")

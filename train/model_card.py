@@ -1,5 +1,8 @@
 """The model card written into every checkpoint as README.md."""
 
+import os
+from pathlib import Path
+
 from data.labels import LABELS, SCHEMA_VERSION
 from train.config import Config
 from train.evaluate import metrics_table, summary_line
@@ -72,3 +75,19 @@ def model_card(config: Config, manifest: dict, metrics: dict, calibration: dict)
             )
     lines += ["", INTENDED_USE]
     return "\n".join(lines)
+
+
+def add_card_section(checkpoint: Path, heading: str, body: str) -> None:
+    """Add or replace a `## heading` section of a checkpoint's model card, atomically."""
+    card = checkpoint / "README.md"
+    text = card.read_text(encoding="utf-8")
+    marker = f"\n## {heading}\n"
+    if marker in text:
+        start = text.index(marker)
+        rest = text.find("\n## ", start + len(marker))
+        text = text[:start] + (text[rest:] if rest != -1 else "\n")
+    body = body.split("\n", 1)[1] if body.startswith("# ") else body  # drop its own title
+    text = text.rstrip("\n") + f"\n{marker}\n{body.strip()}\n"
+    tmp = card.with_name(f".{card.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, card)
