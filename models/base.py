@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from data.labels import LABELS
+from data.quality import is_mostly_not_english
 from data.text import normalize
 
 # Flags a prediction can carry; documented in the README.
 EMPTY = "empty"  # nothing left after normalisation: labelled `other`, score 1/len(LABELS) each
+TRUNCATED = "truncated"  # longer than MAX_INPUT_CHARS: only the first part was read
+OUT_OF_DOMAIN = "not_english"  # mostly not English text: the label is unreliable
+
+# Sentences are capped before tokenising, so a 10 MB "sentence" (scraped text without
+# punctuation) costs what a long sentence costs. Longer sentences are flagged `truncated`.
+MAX_INPUT_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,23 @@ def check_texts(texts: object) -> list[str]:
         if not isinstance(text, str):
             raise TypeError(f"item {i} is {type(text).__name__}, not str")
     return list(texts)
+
+
+def prepare(text: str) -> str:
+    """What a model reads: the normalised text, capped at MAX_INPUT_CHARS. Normalising first
+    makes predict(raw) == predict(normalize(raw)) exact, also for capped texts."""
+    return normalize(text)[:MAX_INPUT_CHARS]
+
+
+def input_flags(normalized: str) -> tuple[str, ...]:
+    if not normalized:
+        return (EMPTY,)
+    flags = []
+    if len(normalized) > MAX_INPUT_CHARS:
+        flags.append(TRUNCATED)
+    if is_mostly_not_english(normalized[:MAX_INPUT_CHARS]):
+        flags.append(OUT_OF_DOMAIN)
+    return tuple(flags)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -79,15 +103,16 @@ class Classifier:
 
     def logits(self, texts: list[str]) -> np.ndarray:
         """Uncalibrated logits, one row per text (all zeros for an empty text)."""
-        return self._raw_logits([normalize(t) for t in check_texts(texts)])
+        return self._raw_logits([prepare(t) for t in check_texts(texts)])
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities, one row per text, columns in LABELS order."""
-        return self._calibrated([normalize(t) for t in check_texts(texts)])
+        return self._calibrated([prepare(t) for t in check_texts(texts)])
 
     def predict(self, texts: list[str]) -> list[Prediction]:
-        clean = [normalize(t) for t in check_texts(texts)]
-        preds = to_predictions(self._calibrated(clean), [() if t else (EMPTY,) for t in clean])
+        normalized = [normalize(t) for t in check_texts(texts)]
+        clean = [t[:MAX_INPUT_CHARS] for t in normalized]
+        preds = to_predictions(self._calibrated(clean), [input_flags(t) for t in normalized])
         # An empty sentence is never a confident act: it is `other` at chance level, flagged.
         return [
             Prediction("other", p.score, p.scores, p.flags) if EMPTY in p.flags else p

@@ -1,0 +1,156 @@
+"""Inference benchmark: one run, the same real sentences, every runtime, with ratios.
+
+    python bench/inference.py --baseline runs/baseline --transformer runs/minilm \
+        --articles ../shared/corpora/unlabeled/whitehouse-statements.jsonl --sentences 3000
+
+Each measurement runs in its own subprocess (so peak memory is that runtime's alone) with the
+same thread count, after a warm-up batch. Prints a Markdown table and writes JSON next to it.
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+STAGES = ("baseline", "torch", "onnx-int8", "hf-pipeline", "classify-article")
+
+
+def sample_sentences(articles: Path, n: int) -> tuple[list[str], list[str]]:
+    """The first `n` sentences of the archive (real text), and the articles they come from."""
+    from data.readers import read_articles
+    from data.segment import segment_article
+
+    sentences, texts = [], []
+    for article in read_articles(articles):
+        texts.append(article.full_text)
+        sentences += [s.text for s in segment_article(article.full_text)]
+        if len(sentences) >= n:
+            break
+    return sentences[:n], texts
+
+
+def _time(fn, items) -> float:
+    fn(items[:64])  # warm-up: lazy inits, first allocations
+    start = time.perf_counter()
+    fn(items)
+    return time.perf_counter() - start
+
+
+def run_stage(stage: str, args) -> dict:
+    """Measure one stage in this process; returns seconds and counts."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    sentences, articles = sample_sentences(Path(args.articles), args.sentences)
+    from models.inference import classify_article, load
+
+    if stage == "baseline":
+        clf = load(args.baseline)
+        seconds, n, unit = _time(clf.predict, sentences), len(sentences), "sentences"
+    elif stage == "torch":
+        clf = load(args.transformer, backend="torch")
+        seconds, n, unit = _time(clf.predict, sentences), len(sentences), "sentences"
+    elif stage == "onnx-int8":
+        clf = load(args.transformer, backend="onnx")
+        seconds, n, unit = _time(clf.predict, sentences), len(sentences), "sentences"
+    elif stage == "hf-pipeline":
+        from transformers import pipeline
+
+        # What a user would write without parley: the same weights, the default pipeline.
+        pipe = pipeline(
+            "text-classification",
+            model=str(Path(args.transformer) / "model"),
+            device="cpu",
+            top_k=None,
+        )
+        seconds, n, unit = _time(lambda xs: pipe(xs), sentences), len(sentences), "sentences"
+    else:  # classify-article: segmentation + normalisation + ONNX int8, whole articles
+        from data.segment import segment_article
+
+        clf = load(args.transformer, backend="onnx")
+        chosen = articles[: args.articles_n]
+        seconds = _time(lambda xs: [classify_article(clf, a) for a in xs], chosen)
+        n, unit = len(chosen), "articles"
+        sentences_done = sum(len(segment_article(a)) for a in chosen)
+        return {
+            "stage": stage,
+            "seconds": seconds,
+            "n": n,
+            "unit": unit,
+            "per_second": n / seconds,
+            "sentences_per_second": sentences_done / seconds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    return {
+        "stage": stage,
+        "seconds": seconds,
+        "n": n,
+        "unit": unit,
+        "per_second": n / seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", default="runs/baseline")
+    parser.add_argument("--transformer", default="runs/minilm")
+    parser.add_argument(
+        "--articles",
+        default=str(REPO.parent / "shared/corpora/unlabeled/whitehouse-statements.jsonl"),
+    )
+    parser.add_argument("--sentences", type=int, default=3000)
+    parser.add_argument("--articles-n", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--output", default="runs/bench-inference.json")
+    args = parser.parse_args()
+    if args.stage:  # child process: one measurement, JSON on the last stdout line
+        print(json.dumps(run_stage(args.stage, args)))
+        return
+    results = []
+    for stage in STAGES:
+        cmd = [sys.executable, __file__, "--stage", stage] + [
+            f"--{k.replace('_', '-')}={v}"
+            for k, v in vars(args).items()
+            if k not in ("stage",) and v is not None
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        r = results[-1]
+        print(
+            f"{stage:<17} {r['per_second']:>10.1f} {r['unit']}/s  peak {r['peak_rss_mb']:.0f} MB",
+            file=sys.stderr,
+        )
+    by = {r["stage"]: r for r in results}
+    ratios = {
+        "onnx-int8 / hf-pipeline": by["onnx-int8"]["per_second"] / by["hf-pipeline"]["per_second"],
+        "onnx-int8 / torch": by["onnx-int8"]["per_second"] / by["torch"]["per_second"],
+        "torch / hf-pipeline": by["torch"]["per_second"] / by["hf-pipeline"]["per_second"],
+        "baseline / onnx-int8": by["baseline"]["per_second"] / by["onnx-int8"]["per_second"],
+    }
+    report = {
+        "threads": args.threads,
+        "sentences": args.sentences,
+        "results": results,
+        "ratios": ratios,
+    }
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    print("| runtime | throughput | peak memory |\n|---|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['stage']} | {r['per_second']:,.0f} {r['unit']}/s | {r['peak_rss_mb']:,.0f} MB |"
+        )
+    for name, value in ratios.items():
+        print(f"- {name}: {value:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
