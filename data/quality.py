@@ -4,6 +4,10 @@ from functools import lru_cache
 
 MIN_LETTERS_TO_JUDGE = 20
 MIN_CONFIDENCE = 0.9  # short English headlines get low-confidence guesses; only flag sure ones
+# Two of these words settle that a sentence is English without running the identifier.
+_ENGLISH_MARKERS = frozenset(
+    ("the", "of", "to", "and", "in", "said", "that", "is", "was", "for", "will", "would", "on")
+)
 
 
 @lru_cache(maxsize=1)
@@ -24,5 +28,7 @@ def is_mostly_not_english(text: str) -> bool:
     latin = sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters)
     if latin / len(letters) < 0.5:
         return True
+    if sum(word in _ENGLISH_MARKERS for word in text.lower().split()) >= 2:
+        return False
     language, confidence = _identifier().classify(text)
     return language != "en" and confidence >= MIN_CONFIDENCE

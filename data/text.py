@@ -9,11 +9,9 @@ _INVISIBLE = re.compile(
     "[\u200b\u200c\u200d\u200e\u200f\u2060\u2066-\u2069\u202a-\u202e\ufeff\u00ad]"
 )
 _SPACE = re.compile(r"\s+")
-
-
-def _is_control(ch: str) -> bool:
-    # Category Cc holds NUL, BEL, ESC and friends; whitespace controls are kept for collapsing.
-    return unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v"
+# Unicode category Cc (NUL, BEL, ESC, DEL, C1 controls) minus the whitespace controls
+# \t \n \v \f \r, which are kept so that whitespace collapsing sees them.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def normalize(text: str) -> str:
@@ -23,7 +21,7 @@ def normalize(text: str) -> str:
         raise TypeError(f"normalize expects str, got {type(text).__name__}")
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
-    text = "".join(ch for ch in text if not _is_control(ch))
+    text = _CONTROL.sub("", text)
     return _SPACE.sub(" ", text).strip()
 
 
