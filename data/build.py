@@ -57,7 +57,9 @@ def _source_files(sources: list[Path]) -> list[Path]:
     return files
 
 
-def input_fingerprint(sources: list[Path], settings: SplitSettings) -> dict:
+def input_fingerprint(
+    sources: list[Path], settings: SplitSettings, train_only: list[Path] = ()
+) -> dict:
     """Hashes of every input file and the settings; equal fingerprints build equal datasets."""
     # Keys are relative to each source's parent, so the fingerprint does not depend on the cwd.
     files = {
@@ -65,6 +67,7 @@ def input_fingerprint(sources: list[Path], settings: SplitSettings) -> dict:
         for src in sources
         for f in _source_files([src])
     }
+    files.update({f"train-only:{p.name}": sha256_file(p) for p in map(Path, train_only)})
     combined = hashlib.sha256(
         json.dumps(
             [files, settings.__dict__, SCHEMA_VERSION, segmenter_version()], sort_keys=True
@@ -212,19 +215,36 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
         )
 
 
+def _add_train_only(split_rows: dict[str, list[dict]], extra: list[dict]) -> int:
+    """Append extra (e.g. silver) rows to train, minus any that nearly match dev or test."""
+    held_out = {near_duplicate_key(r["text"]) for s in ("dev", "test") for r in split_rows[s]}
+    kept = [r for r in extra if near_duplicate_key(r["text"]) not in held_out]
+    split_rows["train"] += kept
+    return len(extra) - len(kept)
+
+
 def build_dataset(
-    sources: list[str | Path], out_dir: str | Path, settings: SplitSettings = SplitSettings()
+    sources: list[str | Path],
+    out_dir: str | Path,
+    settings: SplitSettings = SplitSettings(),
+    train_only: list[str | Path] = (),
 ) -> dict:
-    """Build the splits into `out_dir` (atomically replaced) and return the manifest."""
+    """Build the splits into `out_dir` (atomically replaced) and return the manifest.
+
+    `train_only` labelled-sentence JSONL files (silver labels, say) go to the train split only,
+    so dev and test stay gold."""
     sources = [Path(s) for s in sources]
+    train_only = [Path(p) for p in train_only]
     out_dir = Path(out_dir)
-    fingerprint = input_fingerprint(sources, settings)
+    fingerprint = input_fingerprint(sources, settings, train_only)
     rows, stats = collect_rows(sources)
     if not rows:
         raise DatasetError("the data sources hold no labelled sentences")
     assignment = split_articles(rows, settings)
     split_rows = {s: [r for r in rows if assignment[r["doc_id"]] == s] for s in SPLITS}
     dropped = deduplicate(split_rows, settings.allow_near_duplicates)
+    extra = [r for p in train_only for r in _labeled_rows(p)]
+    dropped["train_only_matching_held_out"] = _add_train_only(split_rows, extra)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -287,14 +307,17 @@ def verify_dataset(out_dir: str | Path) -> dict:
 
 
 def is_stale(
-    sources: list[str | Path], out_dir: str | Path, settings: SplitSettings = SplitSettings()
+    sources: list[str | Path],
+    out_dir: str | Path,
+    settings: SplitSettings = SplitSettings(),
+    train_only: list[str | Path] = (),
 ) -> bool:
     """True when the dataset is missing or was built from other inputs or settings."""
     try:
         manifest = read_manifest(out_dir)
     except DatasetError:
         return True
-    current = input_fingerprint([Path(s) for s in sources], settings)
+    current = input_fingerprint([Path(s) for s in sources], settings, train_only)
     return manifest["inputs"]["sha256"] != current["sha256"]
 
 

@@ -242,6 +242,44 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_weak_label(args) -> int:
+    from data.build import read_split
+    from train.annotation_io import read_sentence_rows, write_jsonl
+    from train.config import load_config
+    from train.fit import ensure_dataset
+    from train.weak import function_report, silver_rows
+
+    rows = [r for r in read_sentence_rows(args.articles) if "label" not in r]
+    on_articles = function_report([r["text"] for r in rows])
+    data_dir, _ = ensure_dataset(load_config(args.config).data)
+    gold = read_split(data_dir, "train") + read_split(data_dir, "dev")
+    on_gold = function_report([r["text"] for r in gold], [r["label"] for r in gold])
+    print(
+        f"{'function':<28} {'label':<11} {'coverage':>9} {'overlap':>8} {'conflict':>9} "
+        f"{'gold acc':>9}"
+    )
+    for name, row in on_articles["functions"].items():
+        accuracy = on_gold["functions"][name]["accuracy"]
+        print(
+            f"{name:<28} {row['label']:<11} {row['coverage']:>9.3f} {row['overlap']:>8.3f} "
+            f"{row['conflict']:>9.3f} {accuracy if accuracy is None else f'{accuracy:.3f}':>9}"
+        )
+    summary = on_gold["summary"]
+    print(
+        f"majority vote: covers {on_articles['summary']['majority_coverage']:.3f} of the "
+        f"articles' sentences; on gold it covers {summary['majority_coverage']:.3f} "
+        f"with accuracy {summary.get('majority_accuracy', float('nan')):.3f}"
+    )
+    if args.output:
+        silver = silver_rows(rows)
+        write_jsonl(
+            [{k: r[k] for k in ("id", "doc_id", "text", "label") if k in r} for r in silver],
+            args.output,
+        )
+        print(f"{len(silver)} silver-labelled sentences -> {args.output}")
+    return 0
+
+
 def cmd_corpus_stats(args) -> int:
     from data.corpus import CORPUS_DIR, corpus_stats
 
@@ -390,6 +428,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", choices=["torch", "onnx"])
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("weak-label", help="labeling functions: report and silver labels")
+    p.add_argument("articles", help="articles (JSONL, .txt/.md, folder) or sentence JSONL")
+    p.add_argument("--config", default="configs/baseline.yaml", help="gold data for accuracy")
+    p.add_argument("--output", help="write silver-labelled sentence JSONL here")
+    p.set_defaults(func=cmd_weak_label)
 
     p = sub.add_parser("corpus-stats", help="counts of the embedded corpus")
     p.add_argument("--json", action="store_true")

@@ -18,6 +18,8 @@ class Strict(BaseModel):
 class DataConfig(Strict):
     sources: list[str] = ["data/corpus/articles"]
     """Annotated-article folders/files and labelled-sentence JSONL files."""
+    train_only: list[str] = []
+    """Labelled-sentence JSONL added to the train split only (e.g. silver labels)."""
     output: str = "runs/datasets/corpus"
     seed: int = 13
     dev_fraction: float = Field(0.15, ge=0.0, lt=0.5)
