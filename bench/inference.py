@@ -50,6 +50,8 @@ def run_stage(stage: str, args) -> dict:
     sentences, articles = sample_sentences(Path(args.articles), args.sentences)
     from models.inference import classify_article, load
 
+    extra = {}
+
     if stage == "baseline":
         clf = load(args.baseline)
         seconds, n, unit = _time(clf.predict, sentences), len(sentences), "sentences"
@@ -77,17 +79,9 @@ def run_stage(stage: str, args) -> dict:
         chosen = articles[: args.articles_n]
         seconds = _time(lambda xs: [classify_article(clf, a) for a in xs], chosen)
         n, unit = len(chosen), "articles"
-        sentences_done = sum(len(segment_article(a)) for a in chosen)
-        return {
-            "stage": stage,
-            "seconds": seconds,
-            "n": n,
-            "unit": unit,
-            "per_second": n / seconds,
-            "sentences_per_second": sentences_done / seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
+        extra = {"sentences_per_second": sum(len(segment_article(a)) for a in chosen) / seconds}
     return {
+        **extra,
         "stage": stage,
         "seconds": seconds,
         "n": n,

@@ -17,8 +17,9 @@ from data.readers import read_articles
 from models import load
 from models.base import MAX_INPUT_CHARS
 from models.checkpoint import CheckpointError
-from tests.conftest import REPO, TINY_ARTICLES, variant, write_article
+from tests.conftest import REPO
 from tests.test_properties import KeywordModel
+from tests.tiny_models import tiny_transformer_config, tiny_transformer_setup
 from train.config import parse_config
 from train.fit import train
 
@@ -77,45 +78,15 @@ def test_reader_cleans_html_nul_and_control_characters(tmp_path):
     assert art.text == "Talks resume today.\nNext para."
 
 
-def tiny_transformer_setup(tmp_path):
-    from tests.tiny_models import make_tiny_bert
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    texts = []
-    for k in range(6):
-        for doc_id, lines in TINY_ARTICLES.items():
-            v = variant(lines, k)
-            write_article(corpus, f"{doc_id}-{k}", v)
-            texts += [t for _, t in v]
-    bert = make_tiny_bert(tmp_path / "bert", texts, hidden=32)
-    raw = {
-        "name": "tiny",
-        "threads": 1,
-        "data": {"sources": [str(corpus)], "output": str(tmp_path / "ds")},
-        "model": {
-            "kind": "transformer",
-            "base": str(bert),
-            "max_length": 32,
-            "freeze_embeddings": False,
-            "dropout": 0.0,
-        },
-        "train": {
-            "epochs": 4,
-            "batch_size": 16,
-            "learning_rate": 0.01,
-            "warmup_ratio": 0.0,
-            "patience": 8,
-            "eval_batch_size": 16,
-        },
-    }
-    return raw
+def tiny_raw_config(tmp_path, **train) -> dict:
+    corpus, bert = tiny_transformer_setup(tmp_path)
+    return tiny_transformer_config(corpus, bert, tmp_path, **{"epochs": 4, "patience": 4, **train})
 
 
 def test_killed_training_resumes_to_the_same_weights(tmp_path):
     from safetensors.torch import load_file
 
-    raw = tiny_transformer_setup(tmp_path)
+    raw = tiny_raw_config(tmp_path)
     config_path = tmp_path / "tiny.yaml"
     config_path.write_text(yaml.safe_dump(raw))
     uninterrupted = train(parse_config(raw), output=tmp_path / "full")
@@ -154,8 +125,7 @@ def test_training_refuses_a_tampered_dataset(tmp_path, tiny_corpus):
 
 
 def test_planted_bin_in_a_transformer_checkpoint_is_refused(tmp_path):
-    raw = tiny_transformer_setup(tmp_path)
-    raw["train"]["epochs"] = 1
+    raw = tiny_raw_config(tmp_path, epochs=1)
     path = train(parse_config(raw), output=tmp_path / "ck")
     marker = tmp_path / "owned"
 

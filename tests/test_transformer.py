@@ -7,8 +7,7 @@ import pytest
 
 from data.labels import LABELS
 from models import load
-from tests.conftest import TINY_ARTICLES, variant, write_article
-from tests.tiny_models import make_tiny_bert
+from tests.tiny_models import tiny_transformer_config, tiny_transformer_setup
 from train.config import parse_config
 from train.fit import train
 from train.reports import compare_checkpoints
@@ -18,42 +17,12 @@ pytest.importorskip("torch")
 
 @pytest.fixture
 def tiny_setup(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    texts = []
-    for k in range(6):
-        for doc_id, lines in TINY_ARTICLES.items():
-            v = variant(lines, k)
-            write_article(corpus, f"{doc_id}-{k}", v)
-            texts += [t for _, t in v]
-    bert = make_tiny_bert(tmp_path / "bert", texts, hidden=32)
+    corpus, bert = tiny_transformer_setup(tmp_path)
     return corpus, bert, tmp_path
 
 
 def tiny_config(corpus, bert, tmp_path, **train):
-    return parse_config(
-        {
-            "name": "tiny-bert",
-            "threads": 1,
-            "data": {"sources": [str(corpus)], "output": str(tmp_path / "ds")},
-            "model": {
-                "kind": "transformer",
-                "base": str(bert),
-                "max_length": 32,
-                "freeze_embeddings": False,
-                "dropout": 0.0,
-            },
-            "train": {
-                "epochs": 30,
-                "batch_size": 8,
-                "learning_rate": 0.01,
-                "warmup_ratio": 0.0,
-                "patience": 30,
-                "eval_batch_size": 16,
-                **train,
-            },
-        }
-    )
+    return parse_config(tiny_transformer_config(corpus, bert, tmp_path, **train))
 
 
 def test_tiny_model_size(tiny_setup):

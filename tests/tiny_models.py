@@ -29,3 +29,43 @@ def make_tiny_bert(folder: Path, texts: list[str], hidden: int = 16) -> Path:
     BertForSequenceClassification(config).save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def tiny_transformer_setup(tmp_path: Path) -> tuple[Path, Path]:
+    """A tiny annotated corpus and a tiny BERT whose vocabulary covers it."""
+    from tests.conftest import TINY_ARTICLES, variant, write_article
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    texts = []
+    for k in range(6):
+        for doc_id, lines in TINY_ARTICLES.items():
+            v = variant(lines, k)
+            write_article(corpus, f"{doc_id}-{k}", v)
+            texts += [t for _, t in v]
+    return corpus, make_tiny_bert(tmp_path / "bert", texts, hidden=32)
+
+
+def tiny_transformer_config(corpus: Path, bert: Path, tmp_path: Path, **train) -> dict:
+    """A raw config that trains the tiny BERT fast and deterministically (one thread)."""
+    return {
+        "name": "tiny-bert",
+        "threads": 1,
+        "data": {"sources": [str(corpus)], "output": str(tmp_path / "ds")},
+        "model": {
+            "kind": "transformer",
+            "base": str(bert),
+            "max_length": 32,
+            "freeze_embeddings": False,
+            "dropout": 0.0,
+        },
+        "train": {
+            "epochs": 50,
+            "batch_size": 16,
+            "learning_rate": 0.01,
+            "warmup_ratio": 0.0,
+            "patience": 50,
+            "eval_batch_size": 16,
+            **train,
+        },
+    }
