@@ -453,6 +453,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileExistsError, FileNotFoundError, TypeError) as err:
         print(f"parley: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Everything parley writes is atomic or resumable, so stopping is always safe.
+        print(
+            "parley: interrupted; finished work is kept (train --resume and predict --output "
+            "continue where they stopped)",
+            file=sys.stderr,
+        )
+        return 130
 
 
 if __name__ == "__main__":
