@@ -137,3 +137,18 @@ def test_planted_bin_in_a_transformer_checkpoint_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="pytorch_model.bin"):
         load(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("Le gouvernement a refusé de négocier avec les syndicats hier soir.", True),
+        ("Москва пригрозила ответными мерами против Вашингтона.", True),
+        ("BRAZIL ANTI-INFLATION PLAN LIMPS TO ANNIVERSARY", False),
+        ("The ministry said it would answer any new duties in kind.", False),
+        ("Oui.", False),  # too short to judge
+    ],
+)
+def test_mostly_not_english_text_is_flagged(text, flagged):
+    (pred,) = KeywordModel().predict([text])
+    assert ("not_english" in pred.flags) is flagged
