@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import yaml
+
 from data.labels import LABELS, SCHEMA_VERSION
 from train.config import Config
 from train.evaluate import metrics_table, summary_line
@@ -42,7 +44,7 @@ def model_card(config: Config, manifest: dict, metrics: dict, calibration: dict)
         "",
         "## Config",
         "```yaml",
-        config.model_dump_json(indent=2),
+        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False).rstrip(),
         "```",
         "",
     ]
