@@ -68,6 +68,80 @@ def test_cli_end_to_end(config_file, tmp_path, capsys):
     assert [r["index"] for r in rows] == [0, 1]
     assert rows[0]["start"] == 0 and rows[0]["label"]
 
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "id": f"n{i}",
+                    "title": f"Port talks {i}",
+                    "text": "The dockers warned they would strike. "
+                    f"Talks resume on day {i}. The authority agreed "
+                    "to review the case.",
+                }
+            )
+            for i in range(4)
+        )
+        + "\n"
+    )
+    code, out, _ = run(
+        capsys,
+        "suggest",
+        ckpt,
+        articles,
+        "--n",
+        "5",
+        "--format",
+        "doccano",
+        "--output",
+        tmp_path / "next.jsonl",
+    )
+    suggested = [json.loads(line) for line in (tmp_path / "next.jsonl").read_text().splitlines()]
+    assert code == 0 and len(suggested) == 5 and all("model_label" in t for t in suggested)
+
+    code, out, _ = run(
+        capsys,
+        "annotations",
+        "export",
+        tmp_path / "ds" / "dev.jsonl",
+        "--format",
+        "prodigy",
+        "--output",
+        tmp_path / "tasks.jsonl",
+        "--checkpoint",
+        ckpt,
+    )
+    tasks = [json.loads(line) for line in (tmp_path / "tasks.jsonl").read_text().splitlines()]
+    answered = tmp_path / "answers.jsonl"
+    answered.write_text("\n".join(json.dumps({**t, "answer": "accept"}) for t in tasks) + "\n")
+    code, out, _ = run(
+        capsys,
+        "annotations",
+        "import",
+        answered,
+        "--format",
+        "prodigy",
+        "--output",
+        tmp_path / "back.jsonl",
+    )
+    back = [json.loads(line) for line in (tmp_path / "back.jsonl").read_text().splitlines()]
+    dev = [json.loads(line) for line in (tmp_path / "ds" / "dev.jsonl").read_text().splitlines()]
+    assert code == 0
+    assert [(r["text"], r["label"]) for r in back] == [(r["text"], r["label"]) for r in dev]
+
+    code, out, _ = run(
+        capsys,
+        "weak-label",
+        articles,
+        "--config",
+        config_file,
+        "--output",
+        tmp_path / "silver.jsonl",
+    )
+    assert code == 0 and "threat_cue" in out and "majority vote" in out
+    silver = [json.loads(line) for line in (tmp_path / "silver.jsonl").read_text().splitlines()]
+    assert {"text", "label"} <= set(silver[0])
+
     code, out, _ = run(
         capsys, "compare", ckpt, ckpt, "--data", tmp_path / "ds", "--report", tmp_path / "cmp"
     )

@@ -260,9 +260,10 @@ def cmd_weak_label(args) -> int:
     )
     for name, row in on_articles["functions"].items():
         accuracy = on_gold["functions"][name]["accuracy"]
+        accuracy = "n/a" if accuracy is None else f"{accuracy:.3f}"  # never fired on gold
         print(
             f"{name:<28} {row['label']:<11} {row['coverage']:>9.3f} {row['overlap']:>8.3f} "
-            f"{row['conflict']:>9.3f} {accuracy if accuracy is None else f'{accuracy:.3f}':>9}"
+            f"{row['conflict']:>9.3f} {accuracy:>9}"
         )
     summary = on_gold["summary"]
     print(
