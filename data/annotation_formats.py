@@ -57,7 +57,7 @@ class PredictionLike(Protocol):
     score: float
 
 
-# --- export ------------------------------------------------------------------------------------
+# --- export ---
 
 
 def _row_where(row: dict, position: int) -> str:
@@ -244,7 +244,7 @@ def write_tasks(tasks: list[dict], path: str | Path, fmt: str) -> Path:
     return path
 
 
-# --- import ------------------------------------------------------------------------------------
+# --- import ---
 
 
 def _decode_line(raw: bytes, path: Path, number: int) -> str:

@@ -52,7 +52,7 @@ def prediction(label: str, score: float = 0.6) -> Prediction:
 PREDICTIONS = [prediction("claim", 0.41), prediction("concession", 0.55), prediction("other")]
 
 
-# --- what each tool does with our file, and what it exports ------------------------------------
+# --- what each tool does with our file, and what it exports ---
 
 
 def labelstudio_export(tasks: list[dict], chosen: list[list[str] | None]) -> list[dict]:
@@ -149,7 +149,7 @@ def read_jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-# --- round trips -------------------------------------------------------------------------------
+# --- round trips ---
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -170,7 +170,7 @@ def test_accepted_pre_annotations_come_back_as_labels(tmp_path, fmt):
     assert [{k: v for k, v in r.items() if k != "label"} for r in rows] == UNLABELLED
 
 
-# --- export shapes -----------------------------------------------------------------------------
+# --- export shapes ---
 
 
 def test_labelstudio_tasks_hold_annotations_and_predictions():
@@ -224,7 +224,7 @@ def test_export_refuses_bad_input():
         to_prodigy([{**ROWS[0], "model_score": 1}])
 
 
-# --- import: skipped items ---------------------------------------------------------------------
+# --- import: skipped items ---
 
 
 def test_labelstudio_cancelled_and_unannotated_tasks_are_skipped(tmp_path):
@@ -262,7 +262,7 @@ def test_doccano_unlabelled_lines_are_skipped(tmp_path):
     assert rows == [ROWS[0]]
 
 
-# --- import: errors name the item --------------------------------------------------------------
+# --- import: errors name the item ---
 
 
 def test_multi_label_answers_are_refused_naming_the_item(tmp_path):

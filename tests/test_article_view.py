@@ -140,7 +140,7 @@ def test_write_html_is_atomic_and_leaves_no_temp_files(tmp_path, analyses):
     assert [p.name for p in target.parent.iterdir()] == ["view.html"]
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # A real browser renders the page.
 
 

@@ -72,7 +72,7 @@ def case(text: str, label: str) -> Case:
     return Case(text, Template(label, label, text), {})
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # The three measures on hand-made inputs.
 
 
@@ -162,7 +162,7 @@ def test_scorer_sends_each_text_once_per_group():
     assert stub.calls == [2, 2] and scorer.calls == 2
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # The whole suite on stubs.
 
 
@@ -239,7 +239,7 @@ def test_dir_violations_match_a_model_that_hears_threats_in_urging():
     assert report["dir"]["or_face_consequences"]["passed"] is (expected / len(pairs) <= 0.05)
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Cases and perturbations.
 
 
@@ -357,7 +357,7 @@ def test_malformed_templates_are_refused(group, message):
         parse_suite({"fillers": {"country": ["Palau"]}, "groups": [group]})
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Report files.
 
 

@@ -47,7 +47,7 @@ MAX_SOURCE_ROWS = 25
 _YEAR_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\b")
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Analysis: articles -> plain dicts
 
 
@@ -104,7 +104,7 @@ def analyze_articles(classifier: Classifier, articles: list[Article]) -> list[di
     return [analyze_article(classifier, article) for article in articles]
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Summary across articles
 
 
@@ -131,7 +131,7 @@ def total_counts(analyses: list[dict]) -> dict[str, int]:
     return {label: total[label] for label in LABELS}
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # HTML pieces. Every function returns a string of HTML; data is escaped where it is inserted.
 
 

@@ -186,7 +186,7 @@ def build_mft_cases(seed: int = 0) -> list[Case]:
     return [case for t in templates() for case in fill_template(t, MFT_PER_TEMPLATE, rng)]
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Invariance perturbations. Each takes a case and an RNG and returns (original, perturbed), or
 # None where it does not apply (nothing to swap, no quote to curl, ...).
 
@@ -318,7 +318,7 @@ def build_inv_pairs(cases: list[Case], seed: int = 0) -> dict[str, list[Pair]]:
     return pairs
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Directional edits: each takes a base case and an RNG and returns the edited sentence.
 
 
@@ -418,7 +418,7 @@ def build_dir_pairs(seed: int = 0) -> dict[str, list[Pair]]:
     return pairs
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Scoring.
 
 
@@ -589,7 +589,7 @@ def run_behaviour_suite(
     }
 
 
-# ---------------------------------------------------------------------------------------------
+# ---
 # Report files.
 
 
