@@ -97,8 +97,13 @@ class Classifier:
         return out
 
     def _calibrated(self, clean: list[str]) -> np.ndarray:
-        probs = softmax(self._raw_logits(clean) / self.temperature)
-        probs[[i for i, t in enumerate(clean) if not t]] = 1.0 / len(LABELS)
+        return self.proba_from_logits(self._raw_logits(clean), clean)
+
+    def proba_from_logits(self, logits: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Calibrated probabilities from `logits()` of the same texts, without running the
+        model again (evaluation needs both)."""
+        probs = softmax(logits / self.temperature)
+        probs[[i for i, t in enumerate(texts) if not normalize(t)]] = 1.0 / len(LABELS)
         return probs
 
     def logits(self, texts: list[str]) -> np.ndarray:

@@ -37,7 +37,7 @@ def evaluate_checkpoint(
     labels = [r["label"] for r in rows]
     docs = [r["doc_id"] for r in rows]
     logits = classifier.logits(texts)
-    probs = classifier.predict_proba(texts)
+    probs = classifier.proba_from_logits(logits, texts)
     metrics = compute_metrics(labels, probs, docs, n_boot=n_boot)
     uncalibrated = compute_metrics(labels, softmax(logits), docs, n_boot=50)
     metrics["calibration"] = {
