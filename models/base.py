@@ -97,14 +97,17 @@ class Classifier:
         return out
 
     def _calibrated(self, clean: list[str]) -> np.ndarray:
-        return self.proba_from_logits(self._raw_logits(clean), clean)
+        return self._to_proba(self._raw_logits(clean), clean)
+
+    def _to_proba(self, logits: np.ndarray, clean: list[str]) -> np.ndarray:
+        probs = softmax(logits / self.temperature)
+        probs[[i for i, t in enumerate(clean) if not t]] = 1.0 / len(LABELS)
+        return probs
 
     def proba_from_logits(self, logits: np.ndarray, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities from `logits()` of the same texts, without running the
         model again (evaluation needs both)."""
-        probs = softmax(logits / self.temperature)
-        probs[[i for i, t in enumerate(texts) if not normalize(t)]] = 1.0 / len(LABELS)
-        return probs
+        return self._to_proba(logits, [prepare(t) for t in check_texts(texts)])
 
     def logits(self, texts: list[str]) -> np.ndarray:
         """Uncalibrated logits, one row per text (all zeros for an empty text)."""

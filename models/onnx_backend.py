@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from data.labels import LABELS
 from models.base import Classifier
-from models.transformer import ONNX_DIR, length_sorted_batches, load_encoder
+from models.transformer import ONNX_DIR, batched_logits, load_encoder
 
 FP32 = "model.onnx"
 INT8 = "model.int8.onnx"
@@ -69,19 +68,19 @@ class OnnxClassifier(Classifier):
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         return cls(session, tokenizer, max_length, temperature=temperature, model_file=name)
 
+    def _run(self, ids: list[list[int]]) -> np.ndarray:
+        enc = self.tokenizer.pad({"input_ids": ids}, return_tensors="np")
+        feed = {
+            "input_ids": enc["input_ids"].astype(np.int64),
+            "attention_mask": enc["attention_mask"].astype(np.int64),
+        }
+        if "token_type_ids" in self.input_names:
+            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+        return self.session.run(["logits"], feed)[0]
+
     def _logits(self, texts: list[str]) -> np.ndarray:
         ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
-        for batch in length_sorted_batches([len(x) for x in ids], self.batch_size):
-            enc = self.tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="np")
-            feed = {
-                "input_ids": enc["input_ids"].astype(np.int64),
-                "attention_mask": enc["attention_mask"].astype(np.int64),
-            }
-            if "token_type_ids" in self.input_names:
-                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
-            out[batch] = self.session.run(["logits"], feed)[0]
-        return out
+        return batched_logits(ids, self.batch_size, self._run)
 
 
 def _head_nodes(onnx_file: Path) -> list[str]:

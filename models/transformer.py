@@ -57,6 +57,14 @@ def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def batched_logits(ids: list[list[int]], batch_size: int, run_batch) -> np.ndarray:
+    """Logits for token-id lists, run in length-sorted batches; `run_batch(ids) -> array`."""
+    out = np.zeros((len(ids), len(LABELS)), dtype=np.float64)
+    for batch in length_sorted_batches([len(x) for x in ids], batch_size):
+        out[batch] = run_batch([ids[i] for i in batch])
+    return out
+
+
 class TransformerClassifier(Classifier):
     kind = "transformer"
     backend = "torch"
@@ -84,20 +92,22 @@ class TransformerClassifier(Classifier):
     def _pad(self, ids: list[list[int]]) -> dict:
         return self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
 
-    def _logits(self, texts: list[str]) -> np.ndarray:
+    def logits_from_ids(self, ids: list[list[int]]) -> np.ndarray:
+        """Logits for already tokenised sentences (the training loop's dev pass uses this)."""
         import torch
 
         if self.threads:
             torch.set_num_threads(self.threads)
-        ids = self._encode(texts)
-        out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
         self.model.eval()
         with torch.inference_mode():
-            for batch in length_sorted_batches([len(x) for x in ids], self.batch_size):
-                enc = self._pad([ids[i] for i in batch])
-                logits = self.model(**enc).logits
-                out[batch] = logits.double().numpy()
-        return out
+            return batched_logits(
+                ids,
+                self.batch_size,
+                lambda batch: self.model(**self._pad(batch)).logits.double().numpy(),
+            )
+
+    def _logits(self, texts: list[str]) -> np.ndarray:
+        return self.logits_from_ids(self._encode(texts))
 
     def save_model(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -163,28 +163,16 @@ def _load_state(folder: Path, model, optimizer, scheduler) -> tuple[dict, dict |
 def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels) -> float:
     from sklearn.metrics import f1_score
 
-    logits = np.zeros((len(dev_ids), len(LABELS)))
-    import torch
-
-    classifier.model.eval()
-    with torch.inference_mode():
-        for batch in _eval_batches(dev_ids, classifier.batch_size):
-            enc = classifier._pad([dev_ids[i] for i in batch])
-            logits[batch] = classifier.model(**enc).logits.double().numpy()
+    predicted = classifier.logits_from_ids(list(dev_ids)).argmax(1)
     return float(
         f1_score(
             dev_labels,
-            logits.argmax(1),
+            predicted,
             labels=list(range(len(LABELS))),
             average="macro",
             zero_division=0,
         )
     )
-
-
-def _eval_batches(ids: list[list[int]], batch_size: int) -> list[list[int]]:
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 def fit_transformer(
