@@ -99,12 +99,14 @@ class TransformerClassifier(Classifier):
         if self.threads:
             torch.set_num_threads(self.threads)
         self.model.eval()
+        device = self.model.device  # CPU, or a GPU when trained with accelerate on one
+
+        def run_batch(batch: list[list[int]]) -> np.ndarray:
+            inputs = {k: v.to(device) for k, v in self._pad(batch).items()}
+            return self.model(**inputs).logits.double().cpu().numpy()
+
         with torch.inference_mode():
-            return batched_logits(
-                ids,
-                self.batch_size,
-                lambda batch: self.model(**self._pad(batch)).logits.double().numpy(),
-            )
+            return batched_logits(ids, self.batch_size, run_batch)
 
     def _logits(self, texts: list[str]) -> np.ndarray:
         return self.logits_from_ids(self._encode(texts))
@@ -125,7 +127,9 @@ def load_encoder(folder: Path, num_labels: int | None = None, dropout: float | N
     id2label, label2id = label_maps()
     kwargs = {"num_labels": len(LABELS), "id2label": id2label, "label2id": label2id}
     if dropout is not None:
+        # One knob for both, so dropout 0 really makes the forward pass deterministic.
         kwargs["hidden_dropout_prob"] = dropout
+        kwargs["attention_probs_dropout_prob"] = dropout
     model = AutoModelForSequenceClassification.from_pretrained(
         folder, local_files_only=True, use_safetensors=True, **kwargs
     )

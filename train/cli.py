@@ -2,6 +2,8 @@
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,18 +29,47 @@ def cmd_build_data(args) -> int:
     return 0
 
 
+def _train_args(args) -> list[str]:
+    """The `train` command line again, without the launcher flags, for the launched processes."""
+    out = ["train", args.config]
+    for item in args.set or []:
+        out += ["--set", item]
+    if args.output:
+        out += ["--output", args.output]
+    flags = {"--overwrite": args.overwrite, "--rebuild-data": args.rebuild_data}
+    return out + [flag for flag, on in {**flags, "--resume": args.resume}.items() if on]
+
+
 def cmd_train(args) -> int:
     from train.config import load_config
-    from train.fit import train
+    from train.distributed import (
+        LAUNCHED_ENV,
+        launch_command,
+        process_rank,
+        world_size_from_env,
+    )
+    from train.fit import default_output, train
 
     config = load_config(args.config, args.set)
-    path = train(
-        config,
-        output=args.output,
-        overwrite=args.overwrite,
-        rebuild_data=args.rebuild_data,
-        resume=args.resume,
-    )
+    if args.launcher == "accelerate" and world_size_from_env() == 1:
+        if config.model.kind != "transformer":
+            raise ValueError("--launcher accelerate trains transformer configs only")
+        launched_env = {**os.environ, LAUNCHED_ENV: "1"}
+        command = launch_command(_train_args(args), args.processes)
+        returncode = subprocess.run(command, env=launched_env).returncode
+        if returncode:
+            return returncode
+        path = Path(args.output) if args.output else default_output(config)
+    else:
+        path = train(
+            config,
+            output=args.output,
+            overwrite=args.overwrite,
+            rebuild_data=args.rebuild_data,
+            resume=args.resume,
+        )
+        if process_rank() != 0 or os.environ.get(LAUNCHED_ENV):
+            return 0  # launched by `--launcher`: the launching process reports
     metrics = json.loads((path / "metrics.json").read_text())
     print(f"checkpoint: {path}")
     for split, m in ((s, m) for s, m in metrics.items() if s in ("dev", "test")):
@@ -354,6 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     p.add_argument("--rebuild-data", action="store_true", help="rebuild the dataset first")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument(
+        "--launcher",
+        choices=["none", "accelerate"],
+        default="none",
+        help="accelerate: data-parallel training in --processes processes (CPU or GPU)",
+    )
+    p.add_argument("--processes", type=int, default=2, help="processes for --launcher")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score a checkpoint on labelled data")

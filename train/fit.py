@@ -12,6 +12,7 @@ from data.build import SplitSettings, build_dataset, is_stale, read_split, verif
 from models.base import softmax
 from models.checkpoint import write_checkpoint
 from train.config import Config, DataConfig, resolved
+from train.distributed import accelerator_or_none, is_main, main_process_first, wait_for_everyone
 from train.evaluate import compute_metrics, encode_labels, fit_temperature, reliability_bins
 from train.model_card import model_card
 
@@ -97,7 +98,10 @@ def train(
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} already exists; pass --overwrite to replace it")
     seed_everything(config.seed, config.threads)
-    data_dir, manifest = ensure_dataset(config.data, rebuild_data)
+    # Under `accelerate launch` this process is one of several (see train/distributed.py).
+    accelerator = accelerator_or_none() if config.model.kind == "transformer" else None
+    with main_process_first(accelerator):
+        data_dir, manifest = ensure_dataset(config.data, rebuild_data)
     splits = {s: read_split(data_dir, s) for s in ("train", "dev", "test")}
 
     started = time.perf_counter()
@@ -107,13 +111,17 @@ def train(
     else:
         from train.loop import fit_transformer
 
-        model = fit_transformer(config, data_dir, work_dir=work_dir, resume=resume)
+        model = fit_transformer(config, data_dir, work_dir, resume, accelerator)
     seconds = time.perf_counter() - started
+    if not is_main(accelerator):
+        wait_for_everyone(accelerator)  # the main process writes the one checkpoint
+        return out
 
     metrics, calibration = _score_splits(model, splits, config.calibrate)
     metrics["training"] = {
         "seconds": round(seconds, 1),
         "threads": config.threads,
+        "processes": accelerator.num_processes if accelerator else 1,
         "history": getattr(model, "training_history", None),
     }
     path = write_checkpoint(
@@ -130,4 +138,5 @@ def train(
         overwrite=overwrite,
     )
     shutil.rmtree(work_dir, ignore_errors=True)  # epoch states are only needed until here
+    wait_for_everyone(accelerator)
     return path

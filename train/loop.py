@@ -21,6 +21,7 @@ from data.build import load_splits, read_manifest
 from data.labels import LABEL_TO_ID, LABELS
 from models.transformer import TransformerClassifier, load_encoder, resolve_base
 from train.config import Config
+from train.distributed import is_main, main_process_first, shard, wait_for_everyone
 
 STATE_FILE = "state.json"
 TOKENIZER_FILES = (
@@ -176,17 +177,26 @@ def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels) -> flo
 
 
 def fit_transformer(
-    config: Config, data_dir: Path, work_dir: Path, resume: bool = False
+    config: Config,
+    data_dir: Path,
+    work_dir: Path,
+    resume: bool = False,
+    accelerator=None,
 ) -> TransformerClassifier:
+    """Fine-tune the configured encoder; with an `accelerator` (several processes), each process
+    trains on its shard of every batch and only the main process writes epoch states."""
     import torch
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     cfg, tcfg = config.model, config.train
+    rank = accelerator.process_index if accelerator else 0
+    world = accelerator.num_processes if accelerator else 1
     torch.manual_seed(config.seed)
     random.seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    threads = max(1, config.threads // world) if config.threads else None
+    if threads:
+        torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
 
     base = resolve_base(cfg.base)
@@ -197,7 +207,8 @@ def fit_transformer(
         # thousand sentences.
         for p in model.base_model.embeddings.parameters():
             p.requires_grad = False
-    splits = tokenized_splits(data_dir, tokenizer, cfg.max_length, tokenizer_fingerprint(base))
+    with main_process_first(accelerator):
+        splits = tokenized_splits(data_dir, tokenizer, cfg.max_length, tokenizer_fingerprint(base))
     train_ids, train_y = splits["train"]["input_ids"], splits["train"]["label_id"]
     dev_ids, dev_y = splits["dev"]["input_ids"], splits["dev"]["label_id"]
     lengths = [len(x) for x in train_ids]
@@ -207,11 +218,16 @@ def fit_transformer(
     steps_per_epoch = -(-len(train_ids) // tcfg.batch_size)
     total = steps_per_epoch * tcfg.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(tcfg.warmup_ratio * total), total)
-    weights = class_weights(train_y) if tcfg.class_weights else None
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    weights = class_weights(train_y) if tcfg.class_weights else torch.ones(len(LABELS))
+    # Summed here and divided by the whole batch's weight below: the weighted mean over a global
+    # batch, however the batch is sharded across processes.
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, reduction="sum")
     classifier = TransformerClassifier(
-        model, tokenizer, cfg.max_length, tcfg.eval_batch_size, config.threads
+        model, tokenizer, cfg.max_length, tcfg.eval_batch_size, threads
     )
+    trained = accelerator.prepare_model(model) if accelerator else model
+    device = accelerator.device if accelerator else torch.device("cpu")
+    loss_fn.to(device)
 
     state = {"history": [], "best_f1": -1.0, "best_epoch": 0, "bad_epochs": 0}
     best_state = None
@@ -221,11 +237,12 @@ def fit_transformer(
         state, best_state = _load_state(checkpoint, model, optimizer, scheduler)
         start_epoch = state["epoch"] + 1
         print(f"resuming after epoch {state['epoch']} from {checkpoint}", file=sys.stderr)
-    elif work_dir.exists():
+    elif work_dir.exists() and is_main(accelerator):
         shutil.rmtree(work_dir)
+    wait_for_everyone(accelerator)
     work_dir.mkdir(parents=True, exist_ok=True)
 
-    quiet = not sys.stderr.isatty()
+    quiet = not sys.stderr.isatty() or not is_main(accelerator)
     for epoch in range(start_epoch, tcfg.epochs + 1):
         if state["bad_epochs"] >= tcfg.patience:
             break
@@ -234,15 +251,21 @@ def fit_transformer(
         bar = tqdm(batches, desc=f"epoch {epoch}/{tcfg.epochs}", disable=quiet, leave=False)
         running = 0.0
         for step, batch in enumerate(bar, start=1):
-            enc = tokenizer.pad({"input_ids": [train_ids[i] for i in batch]}, return_tensors="pt")
-            target = torch.tensor([train_y[i] for i in batch])
-            loss = loss_fn(model(**enc).logits, target)
+            mine = shard(batch, rank, world)
+            # A process whose shard is empty (a final batch smaller than the world) still takes
+            # part in the gradient exchange, with one sentence counted zero times.
+            scale = world / weights[[train_y[i] for i in batch]].sum() if mine else 0.0
+            mine = mine or batch[:1]
+            enc = tokenizer.pad({"input_ids": [train_ids[i] for i in mine]}, return_tensors="pt")
+            enc = {k: v.to(device) for k, v in enc.items()}
+            target = torch.tensor([train_y[i] for i in mine], device=device)
+            loss = loss_fn(trained(**enc).logits, target) * scale
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, tcfg.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            running += loss.item()
+            running += (accelerator.reduce(loss.detach(), "mean") if accelerator else loss).item()
             bar.set_postfix(loss=f"{running / step:.4f}")
         dev_f1 = _dev_macro_f1(classifier, dev_ids, dev_y)
         state["history"].append(
@@ -255,12 +278,14 @@ def fit_transformer(
             }
         else:
             state["bad_epochs"] += 1
-        print(
-            f"epoch {epoch}: train loss {running / len(batches):.4f}  dev macro-F1 "
-            f"{dev_f1:.4f}  (best {state['best_f1']:.4f} @ {state['best_epoch']})",
-            file=sys.stderr,
-        )
-        _save_state(work_dir, epoch, model, optimizer, scheduler, state, best_state)
+        if is_main(accelerator):
+            print(
+                f"epoch {epoch}: train loss {running / len(batches):.4f}  dev macro-F1 "
+                f"{dev_f1:.4f}  (best {state['best_f1']:.4f} @ {state['best_epoch']})",
+                file=sys.stderr,
+            )
+            _save_state(work_dir, epoch, model, optimizer, scheduler, state, best_state)
+        wait_for_everyone(accelerator)
 
     if best_state is not None:
         model.load_state_dict(best_state)
