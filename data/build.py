@@ -11,6 +11,7 @@ import os
 import random
 import re
 import shutil
+import sys
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -20,6 +21,13 @@ from data.annotated import align, annotated_files, read_annotated
 from data.labels import LABELS, SCHEMA_VERSION
 from data.readers import read_labeled
 from data.segment import segmenter_version
+from data.standoff import (
+    DEFAULT_ARCHIVES,
+    archives_used,
+    missing_archives,
+    read_standoff,
+    resolve_standoff,
+)
 from data.text import normalize
 
 SPLITS = ("train", "dev", "test")
@@ -58,7 +66,11 @@ def _source_files(sources: list[Path]) -> list[Path]:
 
 
 def input_fingerprint(
-    sources: list[Path], settings: SplitSettings, train_only: list[Path] = ()
+    sources: list[Path],
+    settings: SplitSettings,
+    train_only: list[Path] = (),
+    standoff: list[Path] = (),
+    archives: Path = DEFAULT_ARCHIVES,
 ) -> dict:
     """Hashes of every input file and the settings; equal fingerprints build equal datasets."""
     # Keys are relative to each source's parent, so the fingerprint does not depend on the cwd.
@@ -68,6 +80,11 @@ def input_fingerprint(
         for f in _source_files([src])
     }
     files.update({f"train-only:{p.name}": sha256_file(p) for p in map(Path, train_only)})
+    for path in map(Path, standoff):
+        files[f"standoff:{path.name}"] = sha256_file(path)
+        for name in archives_used(read_standoff(path)):
+            archive = Path(archives) / name
+            files[f"archive:{name}"] = sha256_file(archive) if archive.is_file() else "missing"
     combined = hashlib.sha256(
         json.dumps(
             [files, settings.__dict__, SCHEMA_VERSION, segmenter_version()], sort_keys=True
@@ -223,21 +240,50 @@ def _add_train_only(split_rows: dict[str, list[dict]], extra: list[dict]) -> int
     return len(extra) - len(kept)
 
 
+def _standoff_rows(
+    standoff: list[Path], archives: Path, rows: list[dict], skipped: list[str]
+) -> list[dict]:
+    """Rows recovered from stand-off files; a sentence that near-duplicates one already
+    collected (wire stories were often re-sent) is dropped, so it cannot straddle splits."""
+    seen = {near_duplicate_key(r["text"]) for r in rows}
+    out = []
+    for path in standoff:
+        missing = missing_archives(read_standoff(path), archives)
+        if missing:
+            skipped.append(f"{path.name}: {', '.join(missing)} not found under {archives}")
+            continue
+        for row in resolve_standoff(path, archives):
+            key = near_duplicate_key(row["text"])
+            if row["text"] and key not in seen:
+                seen.add(key)
+                out.append(row)
+    return out
+
+
 def build_dataset(
     sources: list[str | Path],
     out_dir: str | Path,
     settings: SplitSettings = SplitSettings(),
     train_only: list[str | Path] = (),
+    standoff: list[str | Path] = (),
+    archives: str | Path = DEFAULT_ARCHIVES,
 ) -> dict:
     """Build the splits into `out_dir` (atomically replaced) and return the manifest.
 
     `train_only` labelled-sentence JSONL files (silver labels, say) go to the train split only,
-    so dev and test stay gold."""
+    so dev and test stay gold. `standoff` files label sentences of the archives under
+    `archives` (see data/standoff.py); they are split by article like the corpus, and skipped,
+    with the reason in the manifest, when their archive is absent."""
     sources = [Path(s) for s in sources]
     train_only = [Path(p) for p in train_only]
+    standoff, archives = [Path(p) for p in standoff], Path(archives)
     out_dir = Path(out_dir)
-    fingerprint = input_fingerprint(sources, settings, train_only)
+    fingerprint = input_fingerprint(sources, settings, train_only, standoff, archives)
     rows, stats = collect_rows(sources)
+    skipped: list[str] = []
+    rows += _standoff_rows(standoff, archives, rows, skipped)
+    for reason in skipped:
+        print(f"build-data: stand-off labels skipped: {reason}", file=sys.stderr)
     if not rows:
         raise DatasetError("the data sources hold no labelled sentences")
     assignment = split_articles(rows, settings)
@@ -265,6 +311,7 @@ def build_dataset(
             },
             "articles": {s: len({r["doc_id"] for r in split_rows[s]}) for s in SPLITS},
             "dropped_duplicates": dict(dropped),
+            "standoff_skipped": skipped,
             "segmentation": {
                 "mismatches": stats["mismatches"],
                 "authored_boundaries": stats["authored_boundaries"],
@@ -311,13 +358,17 @@ def is_stale(
     out_dir: str | Path,
     settings: SplitSettings = SplitSettings(),
     train_only: list[str | Path] = (),
+    standoff: list[str | Path] = (),
+    archives: str | Path = DEFAULT_ARCHIVES,
 ) -> bool:
     """True when the dataset is missing or was built from other inputs or settings."""
     try:
         manifest = read_manifest(out_dir)
     except DatasetError:
         return True
-    current = input_fingerprint([Path(s) for s in sources], settings, train_only)
+    current = input_fingerprint(
+        [Path(s) for s in sources], settings, train_only, [Path(p) for p in standoff], archives
+    )
     return manifest["inputs"]["sha256"] != current["sha256"]
 
 

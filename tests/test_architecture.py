@@ -62,3 +62,16 @@ def test_source_uses_no_unsafe_loading():
                 if re.search(pattern, text)
             ]
     assert hits == []
+
+
+def test_single_machine_path_never_imports_ray_or_accelerate():
+    # Ray and accelerate are optional extras: the default commands must run without them.
+    code = (
+        "import sys, train.cli, train.fit, train.loop, models.inference, models.batch_predict, "
+        "data.build, data.pool; "
+        "print('ray' in sys.modules, 'accelerate' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert out.stdout.strip() == "False False"

@@ -15,6 +15,12 @@ def _print_table(rows: list[tuple[str, str]]) -> None:
 
 
 def cmd_build_data(args) -> int:
+    if args.input:
+        return _build_pool(args)
+    if args.engine == "ray" or args.output:
+        raise ValueError("--engine ray and --output go with --input ARCHIVE (a sentence pool)")
+    if not args.config:
+        raise ValueError("give a config (labelled dataset) or --input ARCHIVE --output POOL")
     from train.config import load_config
     from train.fit import ensure_dataset
 
@@ -26,6 +32,29 @@ def cmd_build_data(args) -> int:
             f"  {split:<5} {manifest['articles'][split]:>4} articles  "
             + "  ".join(f"{k}={v}" for k, v in counts.items())
         )
+    for reason in manifest.get("standoff_skipped", []):
+        print(f"  stand-off labels skipped: {reason}")
+    return 0
+
+
+def _build_pool(args) -> int:
+    if not args.output:
+        raise ValueError("--input needs --output POOL_FOLDER")
+    if args.engine == "ray":
+        from data.ray_engine import build_sentence_pool_ray
+
+        manifest = build_sentence_pool_ray(args.input, args.output, args.address, args.workers)
+    else:
+        from data.pool import build_sentence_pool
+
+        manifest = build_sentence_pool(args.input, args.output)
+    for message in manifest["bad_lines"]:
+        print(f"skipped {message}", file=sys.stderr)
+    print(
+        f"pool {args.output}: {manifest['articles']} articles, "
+        f"{manifest['sentences']} sentences ({args.engine}; "
+        f"{manifest['bad_line_count']} bad lines skipped)"
+    )
     return 0
 
 
@@ -109,6 +138,8 @@ def _read_inputs(files: list[str]) -> list[tuple[str, str]]:
 def cmd_predict(args) -> int:
     from models.inference import classify_article, load
 
+    if args.engine == "ray":
+        return _predict_archive_ray(args)  # the actors load the checkpoint, not this process
     classifier = load(args.checkpoint, backend=args.backend)
     if args.input or args.output:
         return _predict_archive(classifier, args)
@@ -131,6 +162,28 @@ def cmd_predict(args) -> int:
                     ensure_ascii=False,
                 )
             )
+    return 0
+
+
+def _predict_archive_ray(args) -> int:
+    from models.ray_predict import predict_archive_ray
+
+    if not (args.article and args.input and args.output):
+        raise ValueError("--engine ray needs --article --input ARTICLES --output FOLDER")
+    stats = predict_archive_ray(
+        args.checkpoint,
+        args.input,
+        args.output,
+        backend=args.backend,
+        workers=args.workers,
+        address=args.address,
+    )
+    for message in stats["bad_lines"]:
+        print(f"skipped {message}", file=sys.stderr)
+    print(
+        f"{stats['articles']} articles, {stats['sentences']} sentences -> {args.output} "
+        f"(Parquet; {stats['workers']} Ray workers, {len(stats['bad_lines'])} bad lines skipped)"
+    )
     return 0
 
 
@@ -365,6 +418,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def with_engine(p):
+        p.add_argument(
+            "--engine",
+            choices=["local", "ray"],
+            default="local",
+            help="ray: run on Ray Data (pip install -e '.[ray]')",
+        )
+        p.add_argument("--address", help="Ray cluster to join (default: start a local one)")
+        p.add_argument("--workers", type=int, help="Ray actors (default: the CPUs Ray sees)")
+
     def with_config(p):
         p.add_argument("config", help="YAML config, e.g. configs/baseline.yaml")
         p.add_argument(
@@ -375,8 +438,17 @@ def build_parser() -> argparse.ArgumentParser:
             help="override a config value, e.g. --set train.epochs=3",
         )
 
-    p = sub.add_parser("build-data", help="segment, label and split the corpus")
-    with_config(p)
+    p = sub.add_parser(
+        "build-data",
+        help="segment, label and split the corpus; or, with --input, segment an archive",
+    )
+    p.add_argument("config", nargs="?", help="YAML config (labelled dataset mode)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--input", action="append", help="unlabeled archive(s) to segment into a sentence pool"
+    )
+    p.add_argument("--output", help="sentence pool folder (Parquet), with --input")
+    with_engine(p)
     p.set_defaults(func=cmd_build_data)
 
     p = sub.add_parser("train", help="train a model and write a checkpoint")
@@ -407,8 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", help="input files (default stdin)")
     p.add_argument("--article", action="store_true", help="treat each input as an article")
     p.add_argument("--input", help="JSONL articles to stream through (with --article)")
-    p.add_argument("--output", help="JSONL predictions, one line per sentence (resumable)")
+    p.add_argument(
+        "--output",
+        help="JSONL predictions, one line per sentence (resumable); a Parquet folder with Ray",
+    )
     p.add_argument("--backend", choices=["torch", "onnx"], help="runtime for transformers")
+    with_engine(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("compare", help="checkpoints side by side with paired bootstrap")

@@ -20,6 +20,10 @@ class DataConfig(Strict):
     """Annotated-article folders/files and labelled-sentence JSONL files."""
     train_only: list[str] = []
     """Labelled-sentence JSONL added to the train split only (e.g. silver labels)."""
+    standoff: list[str] = []
+    """Stand-off label files (data/standoff/): our labels for sentences of the archives below."""
+    archives: str = "../shared/corpora/unlabeled"
+    """Folder of the article archives that stand-off files point into (read, never copied)."""
     output: str = "runs/datasets/corpus"
     seed: int = 13
     dev_fraction: float = Field(0.15, ge=0.0, lt=0.5)
@@ -46,6 +50,8 @@ class TransformerModel(Strict):
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     freeze_embeddings: bool = True
     """Keep the token embeddings fixed: about a third less time per step on CPU."""
+    freeze_layers: int = Field(0, ge=0)
+    """Keep the lowest N encoder layers fixed too: backward stops above them (faster on CPU)."""
 
 
 class TrainConfig(Strict):

@@ -30,8 +30,9 @@ def ensure_dataset(data: DataConfig, rebuild: bool = False) -> tuple[Path, dict]
     """Build the dataset when missing, stale or asked to; always verify it against its manifest."""
     out = Path(data.output)
     settings = split_settings(data)
-    if rebuild or is_stale(data.sources, out, settings, data.train_only):
-        build_dataset(data.sources, out, settings, data.train_only)
+    inputs = (data.sources, out, settings, data.train_only, data.standoff, data.archives)
+    if rebuild or is_stale(*inputs):
+        build_dataset(*inputs)
     return out, verify_dataset(out)
 
 

@@ -207,6 +207,12 @@ def fit_transformer(
         # thousand sentences.
         for p in model.base_model.embeddings.parameters():
             p.requires_grad = False
+    layers = model.base_model.encoder.layer
+    if cfg.freeze_layers > len(layers):
+        raise ValueError(f"model.freeze_layers={cfg.freeze_layers}, but {base} has {len(layers)}")
+    for layer in layers[: cfg.freeze_layers]:
+        for p in layer.parameters():
+            p.requires_grad = False
     with main_process_first(accelerator):
         splits = tokenized_splits(data_dir, tokenizer, cfg.max_length, tokenizer_fingerprint(base))
     train_ids, train_y = splits["train"]["input_ids"], splits["train"]["label_id"]
