@@ -195,3 +195,23 @@ def test_suggest_with_a_real_baseline_over_articles(tmp_path):
         re.sub(r" in round \d\.$", ".", r["text"]) for r in everything if "round" in r["text"]
     ]
     assert sorted(rounds) == sorted({t for lines in TINY_ARTICLES.values() for _, t in lines[1:]})
+
+
+def test_a_sentence_pool_gives_the_rows_of_its_articles(tmp_path):
+    import json
+
+    from data.pool import build_sentence_pool
+    from train.suggest import sentences_from_articles
+
+    archive = tmp_path / "a.jsonl"
+    archive.write_text(
+        "\n".join(
+            json.dumps(
+                {"id": f"n{i}", "title": f"Talks {i}", "text": "Seoul agreed. Tokyo said no."}
+            )
+            for i in range(3)
+        )
+        + "\n"
+    )
+    build_sentence_pool([archive], tmp_path / "pool")
+    assert sentences_from_articles(tmp_path / "pool") == sentences_from_articles(archive)

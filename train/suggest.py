@@ -14,6 +14,7 @@ from collections import Counter, deque
 from pathlib import Path
 
 from data.build import near_duplicate_key
+from data.pool import is_pool, read_pool
 from data.readers import read_articles
 from data.segment import segment_article
 from models.base import EMPTY, Classifier, Prediction
@@ -27,7 +28,18 @@ _WORD = re.compile(r"\w+")
 
 def sentences_from_articles(path: str | Path) -> list[dict]:
     """Rows (`id`, `doc_id`, `index`, `start`, `end`, `text`) for every sentence of the articles
-    at `path` (a .jsonl file, a .txt/.md file or a folder); offsets index `Article.full_text`."""
+    at `path` (a .jsonl file, a .txt/.md file, a folder, or a sentence pool built by
+    `parley build-data --input`, which is read instead of segmenting again); offsets index
+    `Article.full_text`."""
+    if is_pool(path):
+        return [
+            {
+                "id": f"{row['article']}#s{row['index']:03d}",
+                "doc_id": row["article"],
+                **{k: row[k] for k in ("index", "start", "end", "text")},
+            }
+            for row in read_pool(path)
+        ]
     return [
         {
             "id": f"{article.id}#s{sentence.index:03d}",
