@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from data.readers import Article, ReaderError, article_from_json, read_articles
+from data.readers import Article, article_from_json, jsonl_articles_skipping, read_articles
 from data.segment import segment_article, segmenter_version
 
 POOL_MANIFEST = "pool.json"
@@ -46,23 +46,6 @@ def article_from_record(record: dict, where: str = "<record>") -> Article:
     return article_from_json(clean, Path(where), 0)
 
 
-def jsonl_articles(path: Path, bad_lines: list[str]) -> Iterator[Article]:
-    """Articles of a JSONL archive; a malformed line is recorded in `bad_lines` and skipped."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ReaderError(f"{path}:{number}: expected a JSON object")
-                yield article_from_json(obj, path, number)
-            except json.JSONDecodeError as err:
-                bad_lines.append(f"{path}:{number}: not valid JSON ({err.msg})")
-            except ReaderError as err:
-                bad_lines.append(str(err))
-
-
 def read_archive(path: str | Path, bad_lines: list[str] | None = None) -> Iterator[Article]:
     """Articles from JSONL, .txt/.md, Parquet, or a folder of those, in a stable order.
 
@@ -74,7 +57,7 @@ def read_archive(path: str | Path, bad_lines: list[str] | None = None) -> Iterat
         files = [path]
     if not files:
         if bad_lines is not None and path.suffix == ".jsonl":
-            yield from jsonl_articles(path, bad_lines)
+            yield from (article for article, _ in jsonl_articles_skipping(path, bad_lines))
         else:
             yield from read_articles(path)
         return

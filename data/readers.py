@@ -181,3 +181,24 @@ def read_sentence_lines(path: str | Path) -> list[str]:
     """Plain sentences, one per non-blank line."""
     text, _ = _decode(Path(path).read_bytes())
     return [line for line in text.splitlines() if line.strip()]
+
+
+def jsonl_articles_skipping(path: Path, bad_lines: list[str]) -> Iterator[tuple[Article, int]]:
+    """(article, bytes read so far) for each line of a JSONL archive; a malformed line is
+    recorded in `bad_lines` with its line number and skipped (archives are large and messy)."""
+    with open(path, "rb") as fh:
+        read = 0
+        for number, raw in enumerate(fh, start=1):
+            read += len(raw)
+            line = raw.decode("utf-8", errors="replace")
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ReaderError(f"{path}:{number}: expected a JSON object")
+                yield article_from_json(obj, path, number), read
+            except json.JSONDecodeError as err:
+                bad_lines.append(f"{path}:{number}: not valid JSON ({err.msg})")
+            except ReaderError as err:
+                bad_lines.append(str(err))

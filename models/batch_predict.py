@@ -9,11 +9,10 @@ number and skipped without losing the rest.
 import json
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.readers import ReaderError, article_from_json
+from data.readers import jsonl_articles_skipping
 from data.segment import segment_article
 from models.base import Classifier
 
@@ -49,26 +48,6 @@ def _last_complete_offset(path: Path) -> tuple[int, set[str]]:
     if not done:
         return 0, set()
     return offsets[-1], set(done[:-1])
-
-
-def _iter_articles(path: Path, stats: BatchStats) -> Iterator[tuple]:
-    """(article, bytes read so far); bad lines are recorded in `stats` and skipped."""
-    with open(path, "rb") as fh:
-        read = 0
-        for number, raw in enumerate(fh, start=1):
-            read += len(raw)
-            line = raw.decode("utf-8", errors="replace")
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ReaderError(f"{path}:{number}: expected a JSON object")
-                yield article_from_json(obj, path, number), read
-            except json.JSONDecodeError as err:
-                stats.bad_lines.append(f"{path}:{number}: not valid JSON ({err.msg})")
-            except ReaderError as err:
-                stats.bad_lines.append(str(err))
 
 
 def _rows(article, sentences, predictions) -> list[str]:
@@ -134,7 +113,7 @@ def predict_articles_file(
 
     with open(output_path, "a", encoding="utf-8") as out:
         read_before = 0
-        for article, read in _iter_articles(input_path, stats):
+        for article, read in jsonl_articles_skipping(input_path, stats.bad_lines):
             bar.update(read - read_before)
             read_before = read
             if article.id in done:
