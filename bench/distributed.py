@@ -11,6 +11,7 @@ held. Prints a Markdown table with the ratios to the single-process path and wri
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -145,8 +146,8 @@ def main() -> None:
     print(f"{articles} articles ({len(sources)} files x {args.repeat}) -> {archive}", flush=True)
     results = []
     for engine in args.engines.split(","):
-        for old in (work / f"{engine}.jsonl", work / engine):
-            subprocess.run(["rm", "-rf", str(old)], check=True)
+        (work / f"{engine}.jsonl").unlink(missing_ok=True)
+        shutil.rmtree(work / engine, ignore_errors=True)
         results.append(measure(engine, args, archive, work))
         print(json.dumps(results[-1]), flush=True)
 

@@ -35,9 +35,10 @@ def sentence_rows(article: Article) -> list[dict]:
 
 
 def pool_rows(article: Article) -> list[dict]:
-    """`sentence_rows` plus the article's metadata, in POOL_COLUMNS order."""
+    """`sentence_rows` plus the article's metadata (the POOL_COLUMNS; the Parquet schema and
+    Ray's column selection put them in order)."""
     meta = {"source": article.source or "", "title": article.title, "date": article.date or ""}
-    return [{c: {**row, **meta}[c] for c in POOL_COLUMNS} for row in sentence_rows(article)]
+    return [{**row, **meta} for row in sentence_rows(article)]
 
 
 def article_from_record(record: dict, where: str = "<record>") -> Article:
@@ -46,17 +47,17 @@ def article_from_record(record: dict, where: str = "<record>") -> Article:
     return article_from_json(clean, Path(where), 0)
 
 
-def read_archive(path: str | Path, bad_lines: list[str] | None = None) -> Iterator[Article]:
+def read_archive(path: str | Path, bad_lines: list[str]) -> Iterator[Article]:
     """Articles from JSONL, .txt/.md, Parquet, or a folder of those, in a stable order.
 
-    With a `bad_lines` list, malformed JSONL lines are recorded there and skipped (archives are
-    large and messy); without one they raise."""
+    Malformed JSONL lines are recorded in `bad_lines` and skipped (archives are large and
+    messy)."""
     path = Path(path)
     files = sorted(path.rglob("*.parquet")) if path.is_dir() else []
     if path.suffix == ".parquet":
         files = [path]
     if not files:
-        if bad_lines is not None and path.suffix == ".jsonl":
+        if path.suffix == ".jsonl":
             yield from (article for article, _ in jsonl_articles_skipping(path, bad_lines))
         else:
             yield from read_articles(path)

@@ -16,8 +16,14 @@ import shutil
 from glob import glob
 from pathlib import Path
 
-from data.pool import POOL_COLUMNS, article_from_record, pool_rows, write_pool_manifest
-from data.readers import ReaderError
+from data.pool import (
+    POOL_COLUMNS,
+    POOL_MANIFEST,
+    article_from_record,
+    pool_rows,
+    write_pool_manifest,
+)
+from data.readers import Article, ReaderError
 
 URL_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "az://", "hdfs://", "http://", "https://")
 
@@ -63,6 +69,16 @@ def archive_files(path: str) -> tuple[str, list[str]]:
     return kinds.pop(), files
 
 
+def _record(article: Article) -> dict:
+    return {"id": article.id, "title": article.title, "text": article.text,
+            "source": article.source, "date": article.date, "error": None}  # fmt: skip
+
+
+def _error_record(message: str) -> dict:
+    return {"id": None, "title": None, "text": None, "source": None, "date": None,
+            "error": message}  # fmt: skip
+
+
 def parse_article_line(row: dict) -> list[dict]:
     """Ray flat_map: one JSONL line -> its article as a record, or one `error` record."""
     line, where = row["text"], row.get("path", "<ray>")
@@ -70,13 +86,14 @@ def parse_article_line(row: dict) -> list[dict]:
         return []
     try:
         obj = json.loads(line)
-        if not isinstance(obj, dict):
-            raise ReaderError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-        article = article_from_record(obj, where)
-    except (json.JSONDecodeError, ReaderError) as err:
-        return [{"id": None, "title": None, "text": None, "error": f"{where}: {err}"}]
-    record = {"id": article.id, "title": article.title, "text": article.text, "error": None}
-    return [{**record, "source": article.source, "date": article.date}]
+    except json.JSONDecodeError as err:
+        return [_error_record(f"{where}: not valid JSON ({err.msg})")]
+    if not isinstance(obj, dict):
+        return [_error_record(f"{where}: expected a JSON object, got {type(obj).__name__}")]
+    try:
+        return [_record(article_from_record(obj, where))]
+    except ReaderError as err:
+        return [_error_record(str(err))]
 
 
 def read_article_records(path: str):
@@ -93,12 +110,9 @@ def read_article_records(path: str):
 
 def _record_from_parquet_row(row: dict) -> dict:
     try:
-        article = article_from_record(dict(row), "<parquet>")
+        return _record(article_from_record(dict(row), "<parquet>"))
     except ReaderError as err:
-        return {"id": None, "title": None, "text": None, "source": None, "date": None,
-                "error": str(err)}  # fmt: skip
-    return {"id": article.id, "title": article.title, "text": article.text,
-            "source": article.source, "date": article.date, "error": None}  # fmt: skip
+        return _error_record(str(err))
 
 
 def is_error(record: dict) -> bool:
@@ -109,9 +123,37 @@ def is_article(record: dict) -> bool:
     return record["error"] is None
 
 
+def article_of(record: dict) -> Article:
+    """The Article a parsed record holds. Not parsed again: its text is already cleaned, and
+    cleaning twice (HTML stripping above all) could change it."""
+    return Article(
+        id=record["id"],
+        title=record["title"],
+        text=record["text"],
+        date=record["date"],
+        source=record["source"],
+    )
+
+
 def record_pool_rows(record: dict) -> list[dict]:
     """Ray flat_map: an article record -> its sentences with metadata (POOL_COLUMNS)."""
-    return pool_rows(article_from_record(record))
+    return pool_rows(article_of(record))
+
+
+def write_parquet_atomically(ds, output: str | Path) -> dict:
+    """Write a Ray Dataset as Parquet under a temporary name, rename it to `output` when
+    complete, and return {"articles", "sentences"} counted from what was written."""
+    import pyarrow.dataset as pds
+
+    output = Path(output)
+    tmp = output.with_name(f".{output.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    ds.write_parquet(str(tmp))
+    table = pds.dataset(tmp, format="parquet").to_table(columns=["article"])
+    counts = {"articles": len(table.column("article").unique()), "sentences": table.num_rows}
+    shutil.rmtree(output, ignore_errors=True)
+    tmp.rename(output)
+    return counts
 
 
 def bad_records(path: str, limit: int = 100) -> list[str]:
@@ -124,20 +166,12 @@ def build_sentence_pool_ray(
 ) -> dict:
     """`data.pool.build_sentence_pool` on Ray Data: parse, normalise and segment in parallel,
     streaming (nothing is held whole in memory), written to a temp folder then renamed."""
-    import pyarrow.dataset as pds
-
     start_ray(address, workers)
-    output = Path(output)
     datasets = [read_article_records(p).filter(is_article) for p in inputs]
     ds = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
     rows = ds.flat_map(record_pool_rows).select_columns(list(POOL_COLUMNS))
-    tmp = output.with_name(f".{output.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    rows.write_parquet(str(tmp))
-    table = pds.dataset(tmp, format="parquet").to_table(columns=["article"])
-    articles = len(table.column("article").unique())
+    counts = write_parquet_atomically(rows, output)
     bad = [message for p in inputs for message in bad_records(p, limit=1000)]
-    write_pool_manifest(tmp, [str(p) for p in inputs], articles, table.num_rows, bad)
-    shutil.rmtree(output, ignore_errors=True)
-    tmp.rename(output)
-    return json.loads((output / "pool.json").read_text())
+    sources = [str(p) for p in inputs]
+    write_pool_manifest(Path(output), sources, counts["articles"], counts["sentences"], bad)
+    return json.loads((Path(output) / POOL_MANIFEST).read_text())

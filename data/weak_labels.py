@@ -71,6 +71,12 @@ CONCESSION_OTHER_SENSE = _rx(
     r"stand)\b"
 )
 REPORTED_ANALYSTS = _rx(r"\b(analysts?|economists?|experts?|traders?|observers?|critics)\b")
+# Compiled once here, not per call: the functions run over every sentence of an archive.
+REFUSED_DEMAND = _rx(
+    r"\b(reject\w*|refus\w*|den(y|ied)|ignor\w*) (the |their |its )?(demand|call|request)"
+)
+BACK_DOWN = _rx(r"\bback down|bow to|give in\b")
+FIRST_PERSON = _rx(r"\b(we|our|i)\b")
 DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,40}, [A-Z][a-z]+\.? \d{1,2} - ")
 
 
@@ -86,10 +92,7 @@ def _demand(text: str) -> bool:
     return (
         bool(DEMAND_CUE.search(text))
         and not ECONOMIC_DEMAND.search(text)
-        and not _rx(
-            r"\b(reject\w*|refus\w*|den(y|ied)|ignor\w*) (the |their |its )?"
-            r"(demand|call|request)"
-        ).search(text)
+        and not REFUSED_DEMAND.search(text)
     )
 
 
@@ -103,12 +106,7 @@ def _concession(text: str) -> bool:
 
 def _refused_act(text: str) -> bool:
     return bool(NEGATION.search(text)) and bool(
-        THREAT_CUE.search(text)
-        or CONCESSION_CUE.search(text)
-        or _rx(
-            r"\bback down|bow to|"
-            r"give in\b"
-        ).search(text)
+        THREAT_CUE.search(text) or CONCESSION_CUE.search(text) or BACK_DOWN.search(text)
     )
 
 
@@ -117,7 +115,7 @@ def _attributed(text: str) -> bool:
 
 
 def _narration(text: str) -> bool:
-    unattributed = not ATTRIBUTION.search(text) and not _rx(r"\b(we|our|i)\b").search(text)
+    unattributed = not ATTRIBUTION.search(text) and not FIRST_PERSON.search(text)
     return bool(DATELINE.match(text)) or (
         unattributed
         and not (THREAT_CUE.search(text) or DEMAND_CUE.search(text) or CONCESSION_CUE.search(text))

@@ -15,11 +15,12 @@ from models.checkpoint import (
 )
 
 
-def load(path: str | Path, backend: str | None = None) -> Classifier:
+def load(path: str | Path, backend: str | None = None, threads: int | None = None) -> Classifier:
     """Load a checkpoint folder written by `parley train`.
 
     `backend` picks the runtime for transformer checkpoints ("torch" or "onnx"); by default
-    ONNX Runtime is used when the checkpoint has been exported, else torch."""
+    ONNX Runtime is used when the checkpoint has been exported, else torch. `threads` overrides
+    the thread count the checkpoint was trained with (a transformer's inference threads)."""
     folder = Path(path)
     meta = check_checkpoint(folder)
     temperature = float(read_json(folder, CALIBRATION).get("temperature", 1.0))
@@ -34,7 +35,7 @@ def load(path: str | Path, backend: str | None = None) -> Classifier:
     if kind == "transformer":
         from models.transformer import load_transformer
 
-        return load_transformer(folder / MODEL_DIR, config, temperature, backend)
+        return load_transformer(folder / MODEL_DIR, config, temperature, backend, threads)
     raise CheckpointError(f"{folder}: unknown model kind {kind!r} in meta.json")
 
 

@@ -11,11 +11,17 @@ A batch whose prediction raises is retried by Ray Data (`max_map_retries`); a re
 replaces its own output, so rows are neither lost nor duplicated.
 """
 
-import shutil
 from pathlib import Path
 
-from data.pool import article_from_record, sentence_rows
-from data.ray_engine import bad_records, is_article, read_article_records, start_ray
+from data.pool import sentence_rows
+from data.ray_engine import (
+    article_of,
+    bad_records,
+    is_article,
+    read_article_records,
+    start_ray,
+    write_parquet_atomically,
+)
 
 OUTPUT_COLUMNS = ("article", "index", "start", "end", "text", "label", "score", "scores", "flags")
 MAP_RETRIES = 3
@@ -23,7 +29,7 @@ MAP_RETRIES = 3
 
 def record_sentence_rows(record: dict) -> list[dict]:
     """Ray flat_map: an article record -> its sentences (the single-process segmentation)."""
-    return sentence_rows(article_from_record(record))
+    return sentence_rows(article_of(record))
 
 
 class SentencePredictor:
@@ -32,9 +38,8 @@ class SentencePredictor:
     def __init__(self, checkpoint: str, backend: str | None = None, threads: int = 1):
         from models.inference import load
 
-        self.classifier = load(checkpoint, backend=backend)
-        if hasattr(self.classifier, "threads"):
-            self.classifier.threads = threads  # one core per actor; Ray runs several actors
+        # One core per actor: Ray runs several actors side by side.
+        self.classifier = load(checkpoint, backend=backend, threads=threads)
 
     def __call__(self, batch: dict) -> dict:
         texts = [str(t) for t in batch["text"]]
@@ -82,18 +87,5 @@ def predict_archive_ray(
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     )
-    output = Path(output)
-    tmp = output.with_name(f".{output.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    labelled.select_columns(list(OUTPUT_COLUMNS)).write_parquet(str(tmp))
-    counts = _counts(tmp)
-    shutil.rmtree(output, ignore_errors=True)
-    tmp.rename(output)
+    counts = write_parquet_atomically(labelled.select_columns(list(OUTPUT_COLUMNS)), output)
     return {**counts, "bad_lines": bad_records(inputs), "workers": workers}
-
-
-def _counts(folder: Path) -> dict:
-    import pyarrow.dataset as pds
-
-    table = pds.dataset(folder, format="parquet").to_table(columns=["article"])
-    return {"articles": len(table.column("article").unique()), "sentences": table.num_rows}

@@ -138,13 +138,18 @@ def load_encoder(folder: Path, num_labels: int | None = None, dropout: float | N
 
 
 def load_transformer(
-    folder: Path, config: dict, temperature: float, backend: str | None = None
+    folder: Path,
+    config: dict,
+    temperature: float,
+    backend: str | None = None,
+    threads: int | None = None,
 ) -> Classifier:
-    """Load a saved transformer; ONNX Runtime when exported (or asked for), else torch."""
+    """Load a saved transformer; ONNX Runtime when exported (or asked for), else torch.
+    Inference uses `threads`, or the thread count the checkpoint was trained with."""
     if backend not in (None, "torch", "onnx"):
         raise ValueError(f"unknown backend {backend!r}; use 'torch' or 'onnx'")
     check_id2label(folder / "config.json")
-    threads = config.get("threads")
+    threads = threads or config.get("threads")
     max_length = config["model"]["max_length"]
     if backend == "onnx" or (backend is None and (folder / ONNX_DIR).is_dir()):
         from models.onnx_backend import OnnxClassifier
