@@ -1,7 +1,8 @@
 """Inter-annotator agreement between two annotations of the same articles.
 
-Both annotations use the annotated-article format with identical text; sentences are paired by
-position and must match word for word."""
+Either two annotated-article folders with identical text (sentences paired by position, matched
+word for word), or two stand-off label files over the same archive sentences (paired by
+archive, article, offsets and hash; no text needed)."""
 
 from collections import Counter
 from dataclasses import dataclass
@@ -36,6 +37,26 @@ def paired_sentences(first_root: str | Path, second_root: str | Path) -> list[Pa
             for a, b in zip(a_sents, b_sents, strict=True)
         ]
     return pairs
+
+
+def paired_standoff(first_path: str | Path, second_path: str | Path) -> list[PairedSentence]:
+    """Sentences labelled in both stand-off files; both must cover exactly the same slices."""
+    from data.standoff import read_standoff
+
+    def keyed(path):
+        return {(x.archive, x.article, x.start, x.end, x.sha256): x for x in read_standoff(path)}
+
+    first, second = keyed(first_path), keyed(second_path)
+    if first.keys() != second.keys():
+        raise ValueError(
+            f"{first_path} and {second_path} label different sentences "
+            f"({len(first.keys() - second.keys())} only in the first, "
+            f"{len(second.keys() - first.keys())} only in the second)"
+        )
+    return [
+        PairedSentence(key[1], key[2], key[4], first[key].label, second[key].label)
+        for key in sorted(first)
+    ]
 
 
 def agreement_report(pairs: list[PairedSentence]) -> dict:

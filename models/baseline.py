@@ -1,4 +1,4 @@
-"""TF-IDF (word and character n-grams) + logistic regression, saved with skops."""
+"""TF-IDF (word and, optionally, character n-grams) + logistic regression, saved with skops."""
 
 import zipfile
 from pathlib import Path
@@ -62,12 +62,11 @@ def build_pipeline(params: dict):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    features = FeatureUnion(
-        [
-            ("word", _hashed_tfidf("word", params["word_ngrams"], 2 ** params["hash_bits"])),
-            ("char", _hashed_tfidf("char_wb", params["char_ngrams"], 2 ** params["hash_bits"])),
-        ]
-    )
+    width = 2 ** params["hash_bits"]
+    parts = [("word", _hashed_tfidf("word", params["word_ngrams"], width))]
+    if params.get("char_ngrams"):
+        parts.append(("char", _hashed_tfidf("char_wb", params["char_ngrams"], width)))
+    features = FeatureUnion(parts)
     clf = LogisticRegression(
         C=params["C"],
         class_weight=params["class_weight"],

@@ -50,23 +50,36 @@ class OnnxClassifier(Classifier):
         temperature: float,
         prefer_int8: bool = True,
     ) -> "OnnxClassifier":
-        import onnxruntime as ort
-        from transformers import AutoTokenizer
-
         onnx_dir = folder / ONNX_DIR
         name = INT8 if prefer_int8 and (onnx_dir / INT8).is_file() else FP32
         if not (onnx_dir / name).is_file():
             raise FileNotFoundError(f"{onnx_dir}: no exported model; run `parley export`")
+        return cls.from_file(onnx_dir / name, folder, max_length, threads, temperature)
+
+    @classmethod
+    def from_file(
+        cls,
+        model_file: Path,
+        tokenizer_folder: Path,
+        max_length: int,
+        threads: int | None,
+        temperature: float,
+    ) -> "OnnxClassifier":
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
         options = ort.SessionOptions()
         # Explicit thread counts: ORT otherwise sizes its pool to every core it can see.
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(
-            str(onnx_dir / name), options, providers=["CPUExecutionProvider"]
+            str(model_file), options, providers=["CPUExecutionProvider"]
         )
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        return cls(session, tokenizer, max_length, temperature=temperature, model_file=name)
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_folder, local_files_only=True)
+        return cls(
+            session, tokenizer, max_length, temperature=temperature, model_file=model_file.name
+        )
 
     def _run(self, ids: list[list[int]]) -> np.ndarray:
         enc = self.tokenizer.pad({"input_ids": ids}, return_tensors="np")
@@ -92,11 +105,24 @@ def _head_nodes(onnx_file: Path) -> list[str]:
     return [n.name for n in graph.node if "pooler" in n.name or "classifier" in n.name]
 
 
+def quantize_int8(fp32_file: Path, int8_file: Path) -> None:
+    """ONNX Runtime dynamic int8 quantisation: per-channel int8 weights, activations quantised
+    on the fly, the head kept in fp32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(fp32_file),
+        str(int8_file),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        nodes_to_exclude=_head_nodes(fp32_file),
+    )
+
+
 def export_onnx(model_folder: Path, opset: int = 17) -> Path:
     """Export the torch model in `model_folder` to ONNX (fp32 and dynamic int8) under
     `model_folder/onnx`, written to a temp folder first and renamed into place."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model, tokenizer = load_encoder(model_folder)
     model.eval()
@@ -120,13 +146,7 @@ def export_onnx(model_folder: Path, opset: int = 17) -> Path:
                 "logits": {0: "batch"},
             },
         )
-    quantize_dynamic(
-        str(tmp / FP32),
-        str(tmp / INT8),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        nodes_to_exclude=_head_nodes(tmp / FP32),
-    )
+    quantize_int8(tmp / FP32, tmp / INT8)
     final = model_folder / ONNX_DIR
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)

@@ -118,9 +118,17 @@ class TransformerClassifier(Classifier):
         check_id2label(folder / "config.json")
 
 
-def load_encoder(folder: Path, num_labels: int | None = None, dropout: float | None = None):
-    """(model, tokenizer) from a local folder, safetensors only, never the network."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def load_encoder(
+    folder: Path,
+    num_labels: int | None = None,
+    dropout: float | None = None,
+    pooling: str | None = None,
+):
+    """(model, tokenizer) from a local folder, safetensors only, never the network.
+
+    A folder saved with a mean-pooling head loads as one; otherwise `pooling` chooses the head
+    put on a base encoder: "cls" (the library's sequence-classification model) or "mean"."""
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -130,10 +138,29 @@ def load_encoder(folder: Path, num_labels: int | None = None, dropout: float | N
         # One knob for both, so dropout 0 really makes the forward pass deterministic.
         kwargs["hidden_dropout_prob"] = dropout
         kwargs["attention_probs_dropout_prob"] = dropout
-    model = AutoModelForSequenceClassification.from_pretrained(
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    if pooling not in (None, "cls", "mean"):
+        raise ValueError(f"unknown pooling {pooling!r}; use 'cls' or 'mean'")
+    from models.pooling import HEAD_FILE, MeanPoolingClassifier
+
+    from_checkpoint = (Path(folder) / HEAD_FILE).is_file()
+    if not (from_checkpoint or pooling == "mean"):
+        model = AutoModelForSequenceClassification.from_pretrained(
+            folder, local_files_only=True, use_safetensors=True, **kwargs
+        )
+        return model, tokenizer
+    encoder = AutoModel.from_pretrained(
         folder, local_files_only=True, use_safetensors=True, **kwargs
     )
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    head_dropout = encoder.config.hidden_dropout_prob if dropout is None else dropout
+    model = MeanPoolingClassifier(encoder, len(LABELS), head_dropout)
+    if from_checkpoint:
+        model.load_head(Path(folder))
+    else:
+        std = getattr(encoder.config, "initializer_range", 0.02)
+        # The library's own initialisation for classification heads.
+        model.classifier.weight.data.normal_(mean=0.0, std=std)
+        model.classifier.bias.data.zero_()
     return model, tokenizer
 
 

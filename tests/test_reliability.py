@@ -19,7 +19,7 @@ from models.base import MAX_INPUT_CHARS
 from models.checkpoint import CheckpointError
 from tests.conftest import REPO
 from tests.test_properties import KeywordModel
-from tests.tiny_models import tiny_transformer_config, tiny_transformer_setup
+from tests.tiny_models import checkpoint_tensors, tiny_transformer_config, tiny_transformer_setup
 from train.config import parse_config
 from train.fit import train
 
@@ -84,8 +84,6 @@ def tiny_raw_config(tmp_path, **train) -> dict:
 
 
 def test_killed_training_resumes_to_the_same_weights(tmp_path):
-    from safetensors.torch import load_file
-
     raw = tiny_raw_config(tmp_path)
     config_path = tmp_path / "tiny.yaml"
     config_path.write_text(yaml.safe_dump(raw))
@@ -106,9 +104,8 @@ def test_killed_training_resumes_to_the_same_weights(tmp_path):
     code = subprocess.run(cmd + ["--resume"], cwd=REPO, capture_output=True, text=True)
     assert code.returncode == 0, code.stderr[-2000:]
     assert "resuming after epoch" in code.stderr
-    a = load_file(uninterrupted / "model" / "model.safetensors")
-    b = load_file(out / "model" / "model.safetensors")
-    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+    a, b = checkpoint_tensors(uninterrupted), checkpoint_tensors(out)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
 
 
 def test_training_refuses_a_tampered_dataset(tmp_path, tiny_corpus):
@@ -144,6 +141,9 @@ def test_planted_bin_in_a_transformer_checkpoint_is_refused(tmp_path):
     [
         ("Le gouvernement a refusé de négocier avec les syndicats hier soir.", True),
         ("Москва пригрозила ответными мерами против Вашингтона.", True),
+        ("El gobierno amenazo con nuevos aranceles si no hay acuerdo pronto.", True),
+        ("Il governo ha minacciato nuovi dazi se non si raggiunge un accordo con la Cina.", True),
+        ("Tariff talks resume Monday, officials say", False),
         ("BRAZIL ANTI-INFLATION PLAN LIMPS TO ANNIVERSARY", False),
         ("The ministry said it would answer any new duties in kind.", False),
         ("Oui.", False),  # too short to judge

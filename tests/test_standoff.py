@@ -1,6 +1,7 @@
 """Stand-off labels: pointers into archives we may read but not redistribute."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -9,7 +10,7 @@ from data.readers import read_articles
 from data.standoff import StandoffError, read_standoff, resolve_standoff, text_hash
 from tests.conftest import REALNEWS_DEV
 
-STANDOFF = "data/standoff/unlabeled-round3.jsonl"
+STANDOFF_FILES = sorted(Path("data/standoff").glob("*.jsonl"))
 
 
 def write_archive(path):
@@ -88,15 +89,59 @@ def test_build_uses_standoff_rows_and_skips_them_without_the_archive(tiny_corpus
 def test_project_standoff_labels_resolve_and_avoid_realnews_dev(shared_corpora):
     """Every committed stand-off label still matches the archive, and no labelled sentence
     is (nearly) a realnews-dev sentence: the evaluation data never leaks into training."""
-    rows = list(resolve_standoff(STANDOFF, shared_corpora / "unlabeled"))
-    assert len(rows) == len(read_standoff(STANDOFF)) > 6000
     dev = {
         near_duplicate_key(json.loads(line)["text"])
         for line in REALNEWS_DEV.read_text(encoding="utf-8").splitlines()
     }
-    assert not [r["id"] for r in rows if near_duplicate_key(r["text"]) in dev]
+    assert len(STANDOFF_FILES) >= 2
+    for path in STANDOFF_FILES:
+        rows = list(resolve_standoff(path, shared_corpora / "unlabeled"))
+        assert len(rows) == len(read_standoff(path)) > 4000
+        assert not [r["id"] for r in rows if near_duplicate_key(r["text"]) in dev], path
 
 
 def test_standoff_file_holds_no_text():
-    for label in read_standoff(STANDOFF):
-        assert len(label.sha256) == 16 and label.end > label.start
+    for path in STANDOFF_FILES:
+        for label in read_standoff(path):
+            assert len(label.sha256) == 16 and label.end > label.start
+
+
+def test_standoff_agreement_pairs_by_slice_and_refuses_different_sentences(tmp_path):
+    from data.agreement import agreement_report, paired_standoff
+
+    base = {"archive": "a.jsonl", "article": "x", "sha256": "0" * 16}
+    rows = [{**base, "start": i * 10, "end": i * 10 + 5} for i in range(4)]
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("".join(json.dumps({**r, "label": "claim"}) + "\n" for r in rows))
+    labels = ["claim", "claim", "claim", "other"]
+    # written in another order: pairing is by slice, not by line
+    second.write_text(
+        "".join(
+            json.dumps({**r, "label": lab}) + "\n"
+            for r, lab in reversed(list(zip(rows, labels, strict=True)))
+        )
+    )
+    report = agreement_report(paired_standoff(first, second))
+    assert report["sentences"] == 4 and report["observed_agreement"] == 0.75
+    second.write_text(json.dumps({**rows[0], "label": "claim"}) + "\n")
+    with pytest.raises(ValueError, match="label different sentences"):
+        paired_standoff(first, second)
+
+
+def test_round3_labels_are_the_adjudicated_double_annotation():
+    """Where the two committed annotation passes agree, the training label is theirs; where
+    they disagree, the adjudicated label is one of the two."""
+    from data.agreement import paired_standoff
+
+    final = {
+        (x.article, x.start): x.label
+        for x in read_standoff("data/standoff/unlabeled-round3.jsonl")
+    }
+    pairs = paired_standoff(
+        "data/standoff/agreement/round3-first.jsonl", "data/standoff/agreement/round3-second.jsonl"
+    )
+    assert len(pairs) == len(final)
+    agreed = [p for p in pairs if p.first == p.second]
+    assert all(final[(p.doc_id, p.line)] == p.first for p in agreed)
+    disputed = [p for p in pairs if p.first != p.second]
+    assert disputed and all(final[(p.doc_id, p.line)] in (p.first, p.second) for p in disputed)

@@ -7,7 +7,7 @@ import pytest
 
 from data.labels import LABELS
 from models import load
-from tests.tiny_models import tiny_transformer_config, tiny_transformer_setup
+from tests.tiny_models import checkpoint_tensors, tiny_transformer_config, tiny_transformer_setup
 from train.config import parse_config
 from train.fit import train
 from train.reports import compare_checkpoints
@@ -21,8 +21,10 @@ def tiny_setup(tmp_path):
     return corpus, bert, tmp_path
 
 
-def tiny_config(corpus, bert, tmp_path, **train):
-    return parse_config(tiny_transformer_config(corpus, bert, tmp_path, **train))
+def tiny_config(corpus, bert, tmp_path, pooling="mean", **train):
+    raw = tiny_transformer_config(corpus, bert, tmp_path, **train)
+    raw["model"]["pooling"] = pooling
+    return parse_config(raw)
 
 
 def test_tiny_model_size(tiny_setup):
@@ -33,12 +35,15 @@ def test_tiny_model_size(tiny_setup):
     assert sum(p.numel() for p in model.parameters()) < 20_000
 
 
-def test_overfit_save_load_roundtrip(tiny_setup):
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_overfit_save_load_roundtrip(tiny_setup, pooling):
     corpus, bert, tmp = tiny_setup
-    path = train(tiny_config(corpus, bert, tmp), output=tmp / "ck")
+    path = train(tiny_config(corpus, bert, tmp, pooling), output=tmp / "ck")
     files = {p.name for p in (path / "model").iterdir()}
     assert {"model.safetensors", "config.json", "tokenizer.json"} <= files
+    assert ("head.safetensors" in files) is (pooling == "mean")
     config = json.loads((path / "model" / "config.json").read_text())
+    assert config.get("parley_pooling", "cls") == pooling
     assert [config["id2label"][str(i)] for i in range(5)] == list(LABELS)
     metrics = json.loads((path / "metrics.json").read_text())
     history = metrics["training"]["history"]
@@ -59,8 +64,6 @@ def test_overfit_save_load_roundtrip(tiny_setup):
 
 
 def test_resume_reaches_the_same_weights(tiny_setup, monkeypatch):
-    from safetensors.torch import load_file
-
     import train.loop as loop
 
     corpus, bert, tmp = tiny_setup
@@ -80,10 +83,27 @@ def test_resume_reaches_the_same_weights(tiny_setup, monkeypatch):
     assert not (tmp / "resumed").exists()  # nothing half-written
     monkeypatch.setattr(loop, "_save_state", real_save)
     resumed = train(config, output=tmp / "resumed", resume=True)
-    a = load_file(full / "model" / "model.safetensors")
-    b = load_file(resumed / "model" / "model.safetensors")
-    assert a.keys() == b.keys()
+    a, b = checkpoint_tensors(full), checkpoint_tensors(resumed)
+    assert a.keys() == b.keys() and "head.weight" in a
     assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+
+
+def test_mean_pooling_ignores_padding(tiny_setup):
+    """A sentence gets the same logits alone and padded in a batch with a longer one."""
+    import torch
+
+    from models.transformer import load_encoder
+
+    _, bert, _ = tiny_setup
+    model, tokenizer = load_encoder(bert, dropout=0.0, pooling="mean")
+    model.eval()
+    short, long = "seoul agreed .", "the union demanded a raise and seoul agreed to talks ."
+    with torch.inference_mode():
+        alone = model(**tokenizer([short], return_tensors="pt")).logits
+        padded = model(**tokenizer([short, long], padding=True, return_tensors="pt")).logits
+    assert tokenizer([short, long], padding=True)["attention_mask"][0][-1] == 0
+    assert torch.allclose(alone[0], padded[0], atol=1e-5)
+    assert not torch.allclose(padded[0], padded[1])
 
 
 def test_compare_baseline_and_transformer(tiny_setup):

@@ -69,3 +69,15 @@ def tiny_transformer_config(corpus: Path, bert: Path, tmp_path: Path, **train) -
             **train,
         },
     }
+
+
+def checkpoint_tensors(checkpoint: Path) -> dict:
+    """Every trained tensor of a transformer checkpoint: the encoder and, when mean-pooled,
+    the classification head saved beside it."""
+    from safetensors.torch import load_file
+
+    tensors = load_file(checkpoint / "model" / "model.safetensors")
+    head = checkpoint / "model" / "head.safetensors"
+    if head.is_file():
+        tensors.update({f"head.{k}": v for k, v in load_file(head).items()})
+    return tensors

@@ -394,10 +394,14 @@ def cmd_corpus_stats(args) -> int:
 
 
 def cmd_corpus_agreement(args) -> int:
-    from data.agreement import agreement_report, paired_sentences
+    from data.agreement import agreement_report, paired_sentences, paired_standoff
     from data.corpus import AGREEMENT_DIR
 
-    report = agreement_report(paired_sentences(AGREEMENT_DIR / "first", AGREEMENT_DIR / "second"))
+    if args.standoff:
+        pairs = paired_standoff(*args.standoff)
+    else:
+        pairs = paired_sentences(AGREEMENT_DIR / "first", AGREEMENT_DIR / "second")
+    report = agreement_report(pairs)
     if args.json:
         print(json.dumps(report))
         return 0
@@ -555,7 +559,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help="another annotated corpus folder")
     p.set_defaults(func=cmd_corpus_stats)
 
-    p = sub.add_parser("corpus-agreement", help="inter-annotator agreement of the corpus")
+    p = sub.add_parser(
+        "corpus-agreement",
+        help="inter-annotator agreement of the corpus, or of two stand-off label files",
+    )
+    p.add_argument(
+        "--standoff",
+        nargs=2,
+        metavar=("FIRST", "SECOND"),
+        help="two stand-off files over the same sentences, e.g. "
+        "data/standoff/agreement/round3-first.jsonl data/standoff/agreement/round3-second.jsonl",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_corpus_agreement)
     return parser

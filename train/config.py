@@ -34,7 +34,8 @@ class DataConfig(Strict):
 class BaselineModel(Strict):
     kind: Literal["baseline"]
     word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (2, 5)
+    char_ngrams: tuple[int, int] | None = (2, 5)
+    """None drops character n-grams: about 6x faster prediction, a few points of macro-F1 less."""
     hash_bits: int = Field(18, ge=10, le=24)
     """Each of the word and character feature spaces has 2**hash_bits columns."""
     C: float = Field(4.0, gt=0)
@@ -48,6 +49,9 @@ class TransformerModel(Strict):
     """An installed model package name, or a local Hugging Face model folder."""
     max_length: int = Field(128, ge=8, le=512)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    pooling: Literal["cls", "mean"] = "mean"
+    """How a sentence vector is made from token states: "mean" (what sentence encoders such as
+    all-MiniLM-L6-v2 were trained with) or "cls" (the library's default head)."""
     freeze_embeddings: bool = True
     """Keep the token embeddings fixed: about a third less time per step on CPU."""
     freeze_layers: int = Field(0, ge=0)

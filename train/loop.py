@@ -200,7 +200,7 @@ def fit_transformer(
     torch.use_deterministic_algorithms(True)
 
     base = resolve_base(cfg.base)
-    model, tokenizer = load_encoder(base, dropout=cfg.dropout)
+    model, tokenizer = load_encoder(base, dropout=cfg.dropout, pooling=cfg.pooling)
     if cfg.freeze_embeddings:
         # The embedding matrix is half the parameters of a small encoder; freezing it roughly
         # halves the optimizer's work on CPU and loses little when fine-tuning on a few
