@@ -91,3 +91,46 @@ def test_export_writes_onnx_checks_parity_and_load_prefers_it(tiny_checkpoint, t
         fp32 = load(tiny_checkpoint, backend="onnx")
     assert fp32.model_file == "model.onnx"
     assert np.allclose(fp32.predict_proba(texts), torch_model.predict_proba(texts), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_inference_benchmark_measures_every_runtime(tiny_checkpoint, tmp_path):
+    """The benchmark script end to end on tiny models: every stage timed, ratios computed,
+    int8 measured even when export refused to keep it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from train.config import parse_config
+    from train.export import export_checkpoint
+    from train.fit import train
+
+    pytest.importorskip("onnxruntime")
+    export_checkpoint(tiny_checkpoint)
+    baseline = train(
+        parse_config(
+            {
+                "name": "b",
+                "model": {"kind": "baseline", "hash_bits": 12},
+                "data": {"sources": [str(tmp_path / "corpus")], "output": str(tmp_path / "ds")},
+            }
+        ),
+        output=tmp_path / "base",
+    )
+    archive, report = tmp_path / "articles.jsonl", tmp_path / "bench.json"
+    write_archive(archive, n=20)
+    cmd = [sys.executable, "bench/inference.py", "--baseline", str(baseline), "--transformer",
+           str(tiny_checkpoint), "--articles", str(archive), "--sentences", "30",
+           "--articles-n", "5", "--threads", "1", "--output", str(report)]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(report.read_text())
+    stages = {r["stage"]: r for r in result["results"]}
+    assert set(stages) == {
+        "baseline", "torch", "onnx-fp32", "onnx-int8", "hf-pipeline", "classify-article"
+    }  # fmt: skip
+    assert all(r["per_second"] > 0 and r["peak_rss_mb"] > 0 for r in stages.values())
+    assert stages["baseline"]["n"] == 30 and stages["classify-article"]["n"] == 5
+    assert "int8_kept" in stages["onnx-int8"]
+    ratio = stages["onnx-int8"]["per_second"] / stages["hf-pipeline"]["per_second"]
+    assert result["ratios"]["onnx-int8 / hf-pipeline"] == pytest.approx(ratio)

@@ -128,17 +128,19 @@ def test_standoff_agreement_pairs_by_slice_and_refuses_different_sentences(tmp_p
         paired_standoff(first, second)
 
 
-def test_round3_labels_are_the_adjudicated_double_annotation():
+@pytest.mark.parametrize("round_", ["round3", "round4"])
+def test_standoff_labels_are_the_adjudicated_double_annotation(round_):
     """Where the two committed annotation passes agree, the training label is theirs; where
     they disagree, the adjudicated label is one of the two."""
     from data.agreement import paired_standoff
 
     final = {
         (x.article, x.start): x.label
-        for x in read_standoff("data/standoff/unlabeled-round3.jsonl")
+        for x in read_standoff(f"data/standoff/unlabeled-{round_}.jsonl")
     }
     pairs = paired_standoff(
-        "data/standoff/agreement/round3-first.jsonl", "data/standoff/agreement/round3-second.jsonl"
+        f"data/standoff/agreement/{round_}-first.jsonl",
+        f"data/standoff/agreement/{round_}-second.jsonl",
     )
     assert len(pairs) == len(final)
     agreed = [p for p in pairs if p.first == p.second]
