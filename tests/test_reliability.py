@@ -144,6 +144,7 @@ def test_planted_bin_in_a_transformer_checkpoint_is_refused(tmp_path):
         ("El gobierno amenazo con nuevos aranceles si no hay acuerdo pronto.", True),
         ("Il governo ha minacciato nuovi dazi se non si raggiunge un accordo con la Cina.", True),
         ("Tariff talks resume Monday, officials say", False),
+        ("Le gouvernement refuse toujours de negocier avec les syndicats depuis lundi.", True),
         ("BRAZIL ANTI-INFLATION PLAN LIMPS TO ANNIVERSARY", False),
         ("The ministry said it would answer any new duties in kind.", False),
         ("Oui.", False),  # too short to judge
