@@ -24,6 +24,10 @@ class MeanPoolingClassifier(torch.nn.Module):
 
     def __init__(self, encoder, num_labels: int, dropout: float):
         super().__init__()
+        # The encoder's own pooler (BERT's dense + tanh over [CLS]) is unused here: dropped, so
+        # no parameter goes without a gradient (DDP refuses that) and no time is spent on it.
+        if getattr(encoder, "pooler", None) is not None:
+            encoder.pooler = None
         self.encoder = encoder
         self.dropout = torch.nn.Dropout(dropout)
         self.classifier = torch.nn.Linear(encoder.config.hidden_size, num_labels)
