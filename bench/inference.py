@@ -35,15 +35,21 @@ def sample_sentences(articles: Path, n: int) -> tuple[list[str], list[str]]:
     return sentences[:n], texts
 
 
-def load_onnx(checkpoint: str, prefer_int8: bool, threads: int):
+def _onnx_settings(checkpoint: Path) -> tuple[int, float]:
+    """(max_length, temperature) of a checkpoint, read as `models.load` reads them."""
     from models.checkpoint import read_config, read_json
+
+    max_length = read_config(checkpoint)["model"]["max_length"]
+    temperature = float(read_json(checkpoint, "calibration.json").get("temperature", 1.0))
+    return max_length, temperature
+
+
+def load_onnx(checkpoint: str, prefer_int8: bool, threads: int):
     from models.onnx_backend import OnnxClassifier
 
-    folder = Path(checkpoint)
-    config = read_config(folder)
-    temperature = float(read_json(folder, "calibration.json").get("temperature", 1.0))
+    max_length, temperature = _onnx_settings(Path(checkpoint))
     return OnnxClassifier.from_folder(
-        folder / "model", config["model"]["max_length"], threads, temperature, prefer_int8
+        Path(checkpoint) / "model", max_length, threads, temperature, prefer_int8
     )
 
 
@@ -52,19 +58,18 @@ def int8_classifier(checkpoint: Path, threads: int):
     quantisation of the fp32 export into a temporary file: its speed is measured either way."""
     import tempfile
 
-    from models.checkpoint import read_config, read_json
     from models.onnx_backend import FP32, INT8, OnnxClassifier, quantize_int8
 
     onnx_dir = checkpoint / "model" / "onnx"
     if (onnx_dir / INT8).is_file():
         return load_onnx(str(checkpoint), True, threads), {"int8_kept": True}
-    tmp = Path(tempfile.mkdtemp(prefix="parley-int8-"))
-    quantize_int8(onnx_dir / FP32, tmp / INT8)
-    config = read_config(checkpoint)
-    temperature = float(read_json(checkpoint, "calibration.json").get("temperature", 1.0))
-    clf = OnnxClassifier.from_file(
-        tmp / INT8, checkpoint / "model", config["model"]["max_length"], threads, temperature
-    )
+    max_length, temperature = _onnx_settings(checkpoint)
+    with tempfile.TemporaryDirectory(prefix="parley-int8-") as tmp:
+        quantize_int8(onnx_dir / FP32, Path(tmp) / INT8)
+        # The session holds the model in memory; the temporary file can go.
+        clf = OnnxClassifier.from_file(
+            Path(tmp) / INT8, checkpoint / "model", max_length, threads, temperature
+        )
     return clf, {"int8_kept": False}
 
 

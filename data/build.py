@@ -23,10 +23,11 @@ from data.readers import read_labeled
 from data.segment import segmenter_version
 from data.standoff import (
     DEFAULT_ARCHIVES,
+    archive_texts,
     archives_used,
     missing_archives,
     read_standoff,
-    resolve_standoff,
+    resolve_labels,
 )
 from data.text import normalize
 
@@ -80,11 +81,13 @@ def input_fingerprint(
         for f in _source_files([src])
     }
     files.update({f"train-only:{p.name}": sha256_file(p) for p in map(Path, train_only)})
+    used: set[str] = set()
     for path in map(Path, standoff):
         files[f"standoff:{path.name}"] = sha256_file(path)
-        for name in archives_used(read_standoff(path)):
-            archive = Path(archives) / name
-            files[f"archive:{name}"] = sha256_file(archive) if archive.is_file() else "missing"
+        used.update(archives_used(read_standoff(path)))
+    for name in sorted(used):  # an archive several stand-off files point into is hashed once
+        archive = Path(archives) / name
+        files[f"archive:{name}"] = sha256_file(archive) if archive.is_file() else "missing"
     combined = hashlib.sha256(
         json.dumps(
             [files, settings.__dict__, SCHEMA_VERSION, segmenter_version()], sort_keys=True
@@ -245,14 +248,19 @@ def _standoff_rows(
 ) -> list[dict]:
     """Rows recovered from stand-off files; a sentence that near-duplicates one already
     collected (wire stories were often re-sent) is dropped, so it cannot straddle splits."""
-    seen = {near_duplicate_key(r["text"]) for r in rows}
-    out = []
+    usable = []
     for path in standoff:
-        missing = missing_archives(read_standoff(path), archives)
+        labels = read_standoff(path)
+        missing = missing_archives(labels, archives)
         if missing:
             skipped.append(f"{path.name}: {', '.join(missing)} not found under {archives}")
-            continue
-        for row in resolve_standoff(path, archives):
+        else:
+            usable.append((path, labels))
+    texts = archive_texts(archives, [x for _, labels in usable for x in labels])
+    seen = {near_duplicate_key(r["text"]) for r in rows}
+    out = []
+    for path, labels in usable:
+        for row in resolve_labels(labels, texts, path, archives):
             key = near_duplicate_key(row["text"])
             if row["text"] and key not in seen:
                 seen.add(key)

@@ -16,6 +16,7 @@ the stand-off rows are skipped with a message, never guessed.
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,28 +80,36 @@ def missing_archives(labels: list[StandoffLabel], archives: Path) -> list[str]:
     return [name for name in archives_used(labels) if not (archives / name).is_file()]
 
 
-def _articles_by_id(archive: Path, wanted: set[str]) -> dict[str, str]:
-    return {a.id: a.text for a in read_articles(archive) if a.id in wanted}
+def archive_texts(archives: Path, labels: list[StandoffLabel]) -> dict[str, dict[str, str]]:
+    """{archive name: {article id: text}} for the articles `labels` point into. Each archive
+    is read (and its articles cleaned) once, however many stand-off files point into it."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for x in labels:
+        wanted[x.archive].add(x.article)
+    return {
+        name: {a.id: a.text for a in read_articles(archives / name) if a.id in ids}
+        for name, ids in wanted.items()
+    }
 
 
-def resolve_standoff(path: str | Path, archives: str | Path) -> Iterator[dict]:
-    """Labelled sentence rows (the dataset builder's row shape) recovered from the archives.
+def resolve_labels(
+    labels: list[StandoffLabel], texts: dict[str, dict[str, str]], where: Path, archives: Path
+) -> Iterator[dict]:
+    """Labelled sentence rows (the dataset builder's row shape) for `labels`, cut from `texts`
+    (see `archive_texts`); `where` and `archives` only name things in errors.
 
     Raises StandoffError when an article is gone or a slice no longer hashes to the annotated
     sentence (the archive changed): training on silently shifted text would be worse."""
-    path, archives = Path(path), Path(archives)
-    labels = read_standoff(path)
     for name in archives_used(labels):
         mine = [x for x in labels if x.archive == name]
-        texts = _articles_by_id(archives / name, {x.article for x in mine})
         position: dict[str, int] = {}
         for x in sorted(mine, key=lambda x: (x.article, x.start)):
-            if x.article not in texts:
-                raise StandoffError(f"{path}: article {x.article!r} is not in {archives / name}")
-            sentence = texts[x.article][x.start : x.end]
+            if x.article not in texts[name]:
+                raise StandoffError(f"{where}: article {x.article!r} is not in {archives / name}")
+            sentence = texts[name][x.article][x.start : x.end]
             if text_hash(sentence) != x.sha256:
                 raise StandoffError(
-                    f"{path}: {x.article} [{x.start}:{x.end}] no longer matches its hash "
+                    f"{where}: {x.article} [{x.start}:{x.end}] no longer matches its hash "
                     f"(was {archives / name} changed?)"
                 )
             index = position.get(x.article, 0)
@@ -116,3 +125,10 @@ def resolve_standoff(path: str | Path, archives: str | Path) -> Iterator[dict]:
                 "source": Path(name).stem,
                 "date": "",
             }
+
+
+def resolve_standoff(path: str | Path, archives: str | Path) -> Iterator[dict]:
+    """The rows of one stand-off file, recovered from the archives (see `resolve_labels`)."""
+    path, archives = Path(path), Path(archives)
+    labels = read_standoff(path)
+    yield from resolve_labels(labels, archive_texts(archives, labels), path, archives)

@@ -31,6 +31,11 @@ class MeanPoolingClassifier(torch.nn.Module):
         self.encoder = encoder
         self.dropout = torch.nn.Dropout(dropout)
         self.classifier = torch.nn.Linear(encoder.config.hidden_size, num_labels)
+        # The library's own initialisation for classification heads (a saved head replaces it).
+        self.classifier.weight.data.normal_(
+            mean=0.0, std=getattr(encoder.config, "initializer_range", 0.02)
+        )
+        self.classifier.bias.data.zero_()
 
     @property
     def config(self):

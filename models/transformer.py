@@ -118,12 +118,7 @@ class TransformerClassifier(Classifier):
         check_id2label(folder / "config.json")
 
 
-def load_encoder(
-    folder: Path,
-    num_labels: int | None = None,
-    dropout: float | None = None,
-    pooling: str | None = None,
-):
+def load_encoder(folder: Path, dropout: float | None = None, pooling: str | None = None):
     """(model, tokenizer) from a local folder, safetensors only, never the network.
 
     A folder saved with a mean-pooling head loads as one; otherwise `pooling` chooses the head
@@ -156,11 +151,6 @@ def load_encoder(
     model = MeanPoolingClassifier(encoder, len(LABELS), head_dropout)
     if from_checkpoint:
         model.load_head(Path(folder))
-    else:
-        std = getattr(encoder.config, "initializer_range", 0.02)
-        # The library's own initialisation for classification heads.
-        model.classifier.weight.data.normal_(mean=0.0, std=std)
-        model.classifier.bias.data.zero_()
     return model, tokenizer
 
 

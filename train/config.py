@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from data.standoff import DEFAULT_ARCHIVES
+
 
 class ConfigError(ValueError):
     """A config that does not validate; the message names each dotted key at fault."""
@@ -22,7 +24,7 @@ class DataConfig(Strict):
     """Labelled-sentence JSONL added to the train split only (e.g. silver labels)."""
     standoff: list[str] = []
     """Stand-off label files (data/standoff/): our labels for sentences of the archives below."""
-    archives: str = "../shared/corpora/unlabeled"
+    archives: str = str(DEFAULT_ARCHIVES)
     """Folder of the article archives that stand-off files point into (read, never copied)."""
     output: str = "runs/datasets/corpus"
     seed: int = 13
