@@ -49,11 +49,38 @@ class MeanPoolingClassifier(torch.nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None):
-        inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if token_type_ids is not None:
-            inputs["token_type_ids"] = token_type_ids
-        hidden = self.encoder(**inputs)[0]  # last_hidden_state, as a tuple or an output
+    def lower_states(self, input_ids, attention_mask, layers: int) -> torch.Tensor:
+        """Token states after the embeddings and the lower `layers` layers of the encoder.
+
+        When those layers are frozen, training computes them once per sentence (in eval mode)
+        instead of once per epoch, and runs only the layers above on them: `forward(states=...)`.
+        """
+        base = self.encoder.base_model
+        hidden = base.embeddings(input_ids=input_ids)
+        return self._run_layers(hidden, attention_mask, 0, layers)
+
+    def _run_layers(self, hidden, attention_mask, first: int, last: int | None = None):
+        from transformers.masking_utils import create_bidirectional_mask
+
+        mask = create_bidirectional_mask(
+            config=self.config, inputs_embeds=hidden, attention_mask=attention_mask
+        )
+        for layer in self.encoder.base_model.encoder.layer[first:last]:
+            hidden = layer(hidden, mask)
+            hidden = hidden[0] if isinstance(hidden, tuple) else hidden
+        return hidden
+
+    def forward(
+        self, input_ids=None, attention_mask=None, token_type_ids=None, states=None, from_layer=0
+    ):
+        """Logits from token ids, or from `states` that `lower_states(..., from_layer)` gave."""
+        if states is not None:
+            hidden = self._run_layers(states, attention_mask, from_layer)
+        else:
+            inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+            if token_type_ids is not None:
+                inputs["token_type_ids"] = token_type_ids
+            hidden = self.encoder(**inputs)[0]  # last_hidden_state, as a tuple or an output
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         # Padding positions count zero times, so a sentence pools the same in any batch.
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)

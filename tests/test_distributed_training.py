@@ -6,7 +6,7 @@ import sys
 import pytest
 import yaml
 
-from tests.tiny_models import tiny_transformer_config, tiny_transformer_setup
+from tests.tiny_models import freeze_lower_layer, tiny_transformer_config, tiny_transformer_setup
 from train.distributed import launch_command, shard
 
 pytest.importorskip("accelerate")
@@ -34,11 +34,14 @@ def _weights(folder):
     return load_file(folder / "model" / "model.safetensors")
 
 
-def test_two_processes_match_one(tmp_path):
-    corpus, bert = tiny_transformer_setup(tmp_path)
+@pytest.mark.parametrize("frozen_below", [False, True], ids=["all-layers", "cached-lower-layer"])
+def test_two_processes_match_one(tmp_path, frozen_below):
+    corpus, bert = tiny_transformer_setup(tmp_path, layers=2 if frozen_below else 1)
     # Class weights on and an odd batch size, so weighting and uneven shards are exercised.
     raw = tiny_transformer_config(corpus, bert, tmp_path, epochs=6, batch_size=7, patience=6)
     raw["train"]["class_weights"] = True
+    if frozen_below:
+        freeze_lower_layer(raw)
     config_path = tmp_path / "tiny.yaml"
     config_path.write_text(yaml.safe_dump(raw))
     parley = [sys.executable, "-m", "train.cli"]

@@ -7,7 +7,12 @@ import pytest
 
 from data.labels import LABELS
 from models import load
-from tests.tiny_models import checkpoint_tensors, tiny_transformer_config, tiny_transformer_setup
+from tests.tiny_models import (
+    checkpoint_tensors,
+    freeze_lower_layer,
+    tiny_transformer_config,
+    tiny_transformer_setup,
+)
 from train.config import parse_config
 from train.fit import train
 from train.reports import compare_checkpoints
@@ -63,11 +68,14 @@ def test_overfit_save_load_roundtrip(tiny_setup, pooling):
     assert {"ece_before", "ece_after"} <= set(calibration["dev"])
 
 
-def test_resume_reaches_the_same_weights(tiny_setup, monkeypatch):
+@pytest.mark.parametrize("frozen_below", [False, True], ids=["all-layers", "cached-lower-layer"])
+def test_resume_reaches_the_same_weights(tmp_path, monkeypatch, frozen_below):
     import train.loop as loop
 
-    corpus, bert, tmp = tiny_setup
-    config = tiny_config(corpus, bert, tmp, epochs=4, patience=4)
+    tmp = tmp_path
+    corpus, bert = tiny_transformer_setup(tmp, layers=2 if frozen_below else 1)
+    raw = tiny_transformer_config(corpus, bert, tmp, epochs=4, patience=4)
+    config = parse_config(freeze_lower_layer(raw) if frozen_below else raw)
     full = train(config, output=tmp / "full")
 
     real_save = loop._save_state
@@ -104,6 +112,55 @@ def test_mean_pooling_ignores_padding(tiny_setup):
     assert tokenizer([short, long], padding=True)["attention_mask"][0][-1] == 0
     assert torch.allclose(alone[0], padded[0], atol=1e-5)
     assert not torch.allclose(padded[0], padded[1])
+
+
+def test_cached_lower_layers_give_the_same_logits(tmp_path):
+    """Training runs frozen lower layers once and the layers above on their cached states:
+    that path must compute what the whole encoder computes, padding included."""
+    import torch
+
+    from models.transformer import load_encoder
+    from train.loop import lower_layer_states, padded_states
+
+    _, bert = tiny_transformer_setup(tmp_path, layers=2)
+    model, tokenizer = load_encoder(bert, dropout=0.0, pooling="mean")
+    texts = ["seoul agreed .", "the union demanded a raise and seoul agreed to talks ."]
+    ids = tokenizer(texts)["input_ids"]
+    states = lower_layer_states(model, tokenizer, ids, 1, batch_size=2)
+    assert [len(s) for s in states] == [len(x) for x in ids]
+    model.eval()
+    with torch.inference_mode():
+        whole = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
+        upper = model(**padded_states(states, "cpu"), from_layer=1).logits
+    assert torch.allclose(whole, upper, atol=1e-6)
+    # The per-epoch dev scoring on cached states equals scoring the token ids.
+    from models.transformer import TransformerClassifier
+    from train.loop import logits_from_states
+
+    by_ids = TransformerClassifier(model, tokenizer, 32, 2).logits_from_ids(ids)
+    assert np.allclose(logits_from_states(model, states, 1, 2), by_ids, atol=1e-6)
+
+
+def test_frozen_lower_layers_stay_fixed_and_the_rest_learns(tmp_path):
+    corpus, bert = tiny_transformer_setup(tmp_path, layers=2)
+    raw = freeze_lower_layer(tiny_transformer_config(corpus, bert, tmp_path, epochs=40))
+    path = train(parse_config(raw), output=tmp_path / "ck")
+    history = json.loads((path / "metrics.json").read_text())["training"]["history"]
+    assert history[-1]["train_loss"] < history[0]["train_loss"] / 2
+    before = checkpoint_tensors_of_base(bert)
+    after = checkpoint_tensors(path)
+    lower = [k for k in after if ".layer.0." in k or "embeddings" in k]
+    upper = [k for k in after if ".layer.1." in k]
+    assert lower and upper
+    assert all(np.array_equal(after[k].numpy(), before[k].numpy()) for k in lower)
+    assert not all(np.array_equal(after[k].numpy(), before[k].numpy()) for k in upper)
+
+
+def checkpoint_tensors_of_base(bert):
+    """The base encoder's tensors under the names a saved mean-pooling encoder uses."""
+    from safetensors.torch import load_file
+
+    return {k.removeprefix("bert."): v for k, v in load_file(bert / "model.safetensors").items()}
 
 
 def test_compare_baseline_and_transformer(tiny_setup):

@@ -6,8 +6,9 @@ from pathlib import Path
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-def make_tiny_bert(folder: Path, texts: list[str], hidden: int = 16) -> Path:
-    """Write a randomly initialised 1-layer BERT and a word-level vocabulary made from `texts`."""
+def make_tiny_bert(folder: Path, texts: list[str], hidden: int = 16, layers: int = 1) -> Path:
+    """Write a randomly initialised BERT (1 layer unless told) and a word-level vocabulary made
+    from `texts`."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
@@ -20,7 +21,7 @@ def make_tiny_bert(folder: Path, texts: list[str], hidden: int = 16) -> Path:
     config = BertConfig(
         vocab_size=len(SPECIAL) + len(words),
         hidden_size=hidden,
-        num_hidden_layers=1,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=hidden * 2,
         max_position_embeddings=40,
@@ -31,7 +32,7 @@ def make_tiny_bert(folder: Path, texts: list[str], hidden: int = 16) -> Path:
     return folder
 
 
-def tiny_transformer_setup(tmp_path: Path) -> tuple[Path, Path]:
+def tiny_transformer_setup(tmp_path: Path, layers: int = 1) -> tuple[Path, Path]:
     """A tiny annotated corpus and a tiny BERT whose vocabulary covers it."""
     from tests.conftest import TINY_ARTICLES, variant, write_article
 
@@ -43,7 +44,7 @@ def tiny_transformer_setup(tmp_path: Path) -> tuple[Path, Path]:
             v = variant(lines, k)
             write_article(corpus, f"{doc_id}-{k}", v)
             texts += [t for _, t in v]
-    return corpus, make_tiny_bert(tmp_path / "bert", texts, hidden=32)
+    return corpus, make_tiny_bert(tmp_path / "bert", texts, hidden=32, layers=layers)
 
 
 def tiny_transformer_config(corpus: Path, bert: Path, tmp_path: Path, **train) -> dict:
@@ -69,6 +70,13 @@ def tiny_transformer_config(corpus: Path, bert: Path, tmp_path: Path, **train) -
             **train,
         },
     }
+
+
+def freeze_lower_layer(raw: dict) -> dict:
+    """The raw config with the embeddings and the first layer frozen, so training runs the
+    layers above on token states computed once (a 2-layer tiny BERT)."""
+    raw["model"].update(freeze_embeddings=True, freeze_layers=1)
+    return raw
 
 
 def checkpoint_tensors(checkpoint: Path) -> dict:

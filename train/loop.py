@@ -19,7 +19,13 @@ import numpy as np
 
 from data.build import load_splits, read_manifest
 from data.labels import LABEL_TO_ID, LABELS
-from models.transformer import TransformerClassifier, load_encoder, resolve_base
+from models.transformer import (
+    TransformerClassifier,
+    batched_logits,
+    length_sorted_batches,
+    load_encoder,
+    resolve_base,
+)
 from train.config import Config
 from train.distributed import is_main, main_process_first, shard, wait_for_everyone
 
@@ -96,6 +102,49 @@ def class_weights(label_ids: list[int]):
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
 
 
+def cached_layers(model, cfg) -> int:
+    """How many lower layers training may compute once instead of every epoch: all the frozen
+    ones, when the embeddings below them are frozen too and the head can start above them."""
+    from models.pooling import MeanPoolingClassifier
+
+    frozen_below = cfg.freeze_embeddings and cfg.freeze_layers > 0
+    return cfg.freeze_layers if frozen_below and isinstance(model, MeanPoolingClassifier) else 0
+
+
+def lower_layer_states(model, tokenizer, ids: list[list[int]], layers: int, batch_size: int):
+    """Per sentence, its token states under the first trained layer, as a [tokens, hidden]
+    tensor. Frozen layers give the same states every epoch, so they are run once (in eval mode:
+    a fixed feature extractor, without dropout)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    model.eval()
+    states = [None] * len(ids)
+    batches = length_sorted_batches([len(x) for x in ids], batch_size)
+    with torch.no_grad():  # not inference_mode: these tensors feed layers that train
+        for batch in tqdm(batches, desc=f"layers 1-{layers} (frozen)", disable=_quiet()):
+            enc = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
+            enc = {k: v.to(model.device) for k, v in enc.items()}
+            out = model.lower_states(enc["input_ids"], enc["attention_mask"], layers)
+            for row, i in enumerate(batch):
+                states[i] = out[row, : len(ids[i])].clone()
+    return states
+
+
+def padded_states(states: list, device) -> dict:
+    """A batch of cached token states, zero-padded, with its attention mask."""
+    import torch
+
+    lengths = torch.tensor([len(s) for s in states])
+    padded = torch.nn.utils.rnn.pad_sequence(states, batch_first=True)
+    mask = (torch.arange(padded.shape[1])[None, :] < lengths[:, None]).long()
+    return {"states": padded.to(device), "attention_mask": mask.to(device)}
+
+
+def _quiet(accelerator=None) -> bool:
+    return not sys.stderr.isatty() or not is_main(accelerator)
+
+
 # ---- state on disk ----
 
 
@@ -161,10 +210,32 @@ def _load_state(folder: Path, model, optimizer, scheduler) -> tuple[dict, dict |
 # ---- the loop ----
 
 
-def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels) -> float:
+def logits_from_states(model, states: list, from_layer: int, batch_size: int) -> np.ndarray:
+    """What `TransformerClassifier.logits_from_ids` gives, from cached lower-layer states: only
+    the layers above `from_layer` run (the dev split is scored every epoch)."""
+    import torch
+
+    model.eval()
+    device = model.device
+
+    def run_batch(batch: list) -> np.ndarray:
+        inputs = padded_states(batch, device)
+        return model(**inputs, from_layer=from_layer).logits.double().cpu().numpy()
+
+    with torch.inference_mode():
+        return batched_logits(states, batch_size, run_batch)
+
+
+def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels, dev_states) -> float:
+    """Dev macro-F1 from token ids, or from cached lower-layer states (model.freeze_layers)."""
     from sklearn.metrics import f1_score
 
-    predicted = classifier.logits_from_ids(list(dev_ids)).argmax(1)
+    if dev_states is None:
+        predicted = classifier.logits_from_ids(list(dev_ids)).argmax(1)
+    else:
+        states, from_layer = dev_states
+        model, batch = classifier.model, classifier.batch_size
+        predicted = logits_from_states(model, states, from_layer, batch).argmax(1)
     return float(
         f1_score(
             dev_labels,
@@ -218,6 +289,12 @@ def fit_transformer(
     train_ids, train_y = splits["train"]["input_ids"], splits["train"]["label_id"]
     dev_ids, dev_y = splits["dev"]["input_ids"], splits["dev"]["label_id"]
     lengths = [len(x) for x in train_ids]
+    from_layer = cached_layers(model, cfg)
+    cache, dev_states = None, None
+    if from_layer:
+        cache = lower_layer_states(model, tokenizer, train_ids, from_layer, tcfg.eval_batch_size)
+        dev_cache = lower_layer_states(model, tokenizer, dev_ids, from_layer, tcfg.eval_batch_size)
+        dev_states = (dev_cache, from_layer)
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=tcfg.learning_rate, weight_decay=tcfg.weight_decay)
@@ -248,7 +325,7 @@ def fit_transformer(
     wait_for_everyone(accelerator)
     work_dir.mkdir(parents=True, exist_ok=True)
 
-    quiet = not sys.stderr.isatty() or not is_main(accelerator)
+    quiet = _quiet(accelerator)
     for epoch in range(start_epoch, tcfg.epochs + 1):
         if state["bad_epochs"] >= tcfg.patience:
             break
@@ -262,8 +339,13 @@ def fit_transformer(
             # part in the gradient exchange, with one sentence counted zero times.
             scale = world / weights[[train_y[i] for i in batch]].sum() if mine else 0.0
             mine = mine or batch[:1]
-            enc = tokenizer.pad({"input_ids": [train_ids[i] for i in mine]}, return_tensors="pt")
-            enc = {k: v.to(device) for k, v in enc.items()}
+            if from_layer:
+                enc = {**padded_states([cache[i] for i in mine], device), "from_layer": from_layer}
+            else:
+                enc = tokenizer.pad(
+                    {"input_ids": [train_ids[i] for i in mine]}, return_tensors="pt"
+                )
+                enc = {k: v.to(device) for k, v in enc.items()}
             target = torch.tensor([train_y[i] for i in mine], device=device)
             loss = loss_fn(trained(**enc).logits, target) * scale
             loss.backward()
@@ -273,7 +355,7 @@ def fit_transformer(
             optimizer.zero_grad(set_to_none=True)
             running += (accelerator.reduce(loss.detach(), "mean") if accelerator else loss).item()
             bar.set_postfix(loss=f"{running / step:.4f}")
-        dev_f1 = _dev_macro_f1(classifier, dev_ids, dev_y)
+        dev_f1 = _dev_macro_f1(classifier, dev_ids, dev_y, dev_states)
         state["history"].append(
             {"epoch": epoch, "train_loss": running / len(batches), "dev_macro_f1": dev_f1}
         )
