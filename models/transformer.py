@@ -92,8 +92,10 @@ class TransformerClassifier(Classifier):
     def _pad(self, ids: list[list[int]]) -> dict:
         return self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
 
-    def logits_from_ids(self, ids: list[list[int]]) -> np.ndarray:
-        """Logits for already tokenised sentences (the training loop's dev pass uses this)."""
+    def logits_from_inputs(self, items: list, to_inputs) -> np.ndarray:
+        """Logits for per-sentence items (token ids, or a training run's cached lower-layer
+        states), in length-sorted batches; `to_inputs(batch, device)` gives the model's
+        keyword arguments for a batch."""
         import torch
 
         if self.threads:
@@ -101,12 +103,18 @@ class TransformerClassifier(Classifier):
         self.model.eval()
         device = self.model.device  # CPU, or a GPU when trained with accelerate on one
 
-        def run_batch(batch: list[list[int]]) -> np.ndarray:
-            inputs = {k: v.to(device) for k, v in self._pad(batch).items()}
-            return self.model(**inputs).logits.double().cpu().numpy()
+        def run_batch(batch: list) -> np.ndarray:
+            return self.model(**to_inputs(batch, device)).logits.double().cpu().numpy()
 
         with torch.inference_mode():
-            return batched_logits(ids, self.batch_size, run_batch)
+            return batched_logits(items, self.batch_size, run_batch)
+
+    def logits_from_ids(self, ids: list[list[int]]) -> np.ndarray:
+        """Logits for already tokenised sentences (the training loop's dev pass uses this)."""
+        return self.logits_from_inputs(ids, self._padded_ids)
+
+    def _padded_ids(self, ids: list[list[int]], device) -> dict:
+        return {k: v.to(device) for k, v in self._pad(ids).items()}
 
     def _logits(self, texts: list[str]) -> np.ndarray:
         return self.logits_from_ids(self._encode(texts))

@@ -1,6 +1,7 @@
 """The transformer path on a tiny BERT built in the test (a few thousand parameters)."""
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
@@ -120,7 +121,7 @@ def test_cached_lower_layers_give_the_same_logits(tmp_path):
     import torch
 
     from models.transformer import load_encoder
-    from train.loop import lower_layer_states, padded_states
+    from train.loop import cached_inputs, lower_layer_states
 
     _, bert = tiny_transformer_setup(tmp_path, layers=2)
     model, tokenizer = load_encoder(bert, dropout=0.0, pooling="mean")
@@ -131,14 +132,15 @@ def test_cached_lower_layers_give_the_same_logits(tmp_path):
     model.eval()
     with torch.inference_mode():
         whole = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
-        upper = model(**padded_states(states, "cpu"), from_layer=1).logits
+        upper = model(**cached_inputs(states, "cpu", from_layer=1)).logits
     assert torch.allclose(whole, upper, atol=1e-6)
     # The per-epoch dev scoring on cached states equals scoring the token ids.
     from models.transformer import TransformerClassifier
-    from train.loop import logits_from_states
 
-    by_ids = TransformerClassifier(model, tokenizer, 32, 2).logits_from_ids(ids)
-    assert np.allclose(logits_from_states(model, states, 1, 2), by_ids, atol=1e-6)
+    classifier = TransformerClassifier(model, tokenizer, 32, 2)
+    by_ids = classifier.logits_from_ids(ids)
+    by_states = classifier.logits_from_inputs(states, partial(cached_inputs, from_layer=1))
+    assert np.allclose(by_states, by_ids, atol=1e-6)
 
 
 def test_frozen_lower_layers_stay_fixed_and_the_rest_learns(tmp_path):

@@ -9,10 +9,12 @@ continues from the last complete epoch and reaches the same weights as an uninte
 When the embeddings and the lower `model.freeze_layers` layers are frozen (and the head is the
 mean-pooling one), their output never changes: each sentence's token states under the first
 trained layer are computed once, before epoch 1, and every step (and every dev score) runs only
-the layers above. A third less work per epoch, and the frozen layers act as a fixed feature
-extractor (no dropout), which on our data also learned faster.
+the layers above: about a quarter less time per step for MiniLM with 3 of 6 layers frozen, and
+the frozen layers act as a fixed feature extractor (no dropout), which on our data also learned
+faster.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +29,6 @@ from data.build import load_splits, read_manifest
 from data.labels import LABEL_TO_ID, LABELS
 from models.transformer import (
     TransformerClassifier,
-    batched_logits,
     length_sorted_batches,
     load_encoder,
     resolve_base,
@@ -117,7 +118,9 @@ def cached_layers(model, cfg) -> int:
     return cfg.freeze_layers if frozen_below and isinstance(model, MeanPoolingClassifier) else 0
 
 
-def lower_layer_states(model, tokenizer, ids: list[list[int]], layers: int, batch_size: int):
+def lower_layer_states(
+    model, tokenizer, ids: list[list[int]], layers: int, batch_size: int, quiet: bool = True
+):
     """Per sentence, its token states under the first trained layer, as a [tokens, hidden]
     tensor. Frozen layers give the same states every epoch, so they are run once (in eval mode:
     a fixed feature extractor, without dropout)."""
@@ -128,7 +131,7 @@ def lower_layer_states(model, tokenizer, ids: list[list[int]], layers: int, batc
     states = [None] * len(ids)
     batches = length_sorted_batches([len(x) for x in ids], batch_size)
     with torch.no_grad():  # not inference_mode: these tensors feed layers that train
-        for batch in tqdm(batches, desc=f"layers 1-{layers} (frozen)", disable=_quiet()):
+        for batch in tqdm(batches, desc=f"layers 1-{layers} (frozen)", disable=quiet):
             enc = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
             enc = {k: v.to(model.device) for k, v in enc.items()}
             out = model.lower_states(enc["input_ids"], enc["attention_mask"], layers)
@@ -137,18 +140,19 @@ def lower_layer_states(model, tokenizer, ids: list[list[int]], layers: int, batc
     return states
 
 
-def padded_states(states: list, device) -> dict:
-    """A batch of cached token states, zero-padded, with its attention mask."""
+def cached_inputs(states: list, device, from_layer: int) -> dict:
+    """The model's inputs for a batch of cached token states: zero-padded, with their attention
+    mask and the layer to start from."""
     import torch
 
     lengths = torch.tensor([len(s) for s in states])
     padded = torch.nn.utils.rnn.pad_sequence(states, batch_first=True)
     mask = (torch.arange(padded.shape[1])[None, :] < lengths[:, None]).long()
-    return {"states": padded.to(device), "attention_mask": mask.to(device)}
-
-
-def _quiet(accelerator=None) -> bool:
-    return not sys.stderr.isatty() or not is_main(accelerator)
+    return {
+        "states": padded.to(device),
+        "attention_mask": mask.to(device),
+        "from_layer": from_layer,
+    }
 
 
 # ---- state on disk ----
@@ -216,22 +220,6 @@ def _load_state(folder: Path, model, optimizer, scheduler) -> tuple[dict, dict |
 # ---- the loop ----
 
 
-def logits_from_states(model, states: list, from_layer: int, batch_size: int) -> np.ndarray:
-    """What `TransformerClassifier.logits_from_ids` gives, from cached lower-layer states: only
-    the layers above `from_layer` run (the dev split is scored every epoch)."""
-    import torch
-
-    model.eval()
-    device = model.device
-
-    def run_batch(batch: list) -> np.ndarray:
-        inputs = padded_states(batch, device)
-        return model(**inputs, from_layer=from_layer).logits.double().cpu().numpy()
-
-    with torch.inference_mode():
-        return batched_logits(states, batch_size, run_batch)
-
-
 def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels, dev_states) -> float:
     """Dev macro-F1 from token ids, or from cached lower-layer states (model.freeze_layers)."""
     from sklearn.metrics import f1_score
@@ -240,8 +228,8 @@ def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels, dev_st
         predicted = classifier.logits_from_ids(list(dev_ids)).argmax(1)
     else:
         states, from_layer = dev_states
-        model, batch = classifier.model, classifier.batch_size
-        predicted = logits_from_states(model, states, from_layer, batch).argmax(1)
+        to_inputs = functools.partial(cached_inputs, from_layer=from_layer)
+        predicted = classifier.logits_from_inputs(states, to_inputs).argmax(1)
     return float(
         f1_score(
             dev_labels,
@@ -296,11 +284,15 @@ def fit_transformer(
     dev_ids, dev_y = splits["dev"]["input_ids"], splits["dev"]["label_id"]
     lengths = [len(x) for x in train_ids]
     from_layer = cached_layers(model, cfg)
+    quiet = not sys.stderr.isatty() or not is_main(accelerator)
     cache, dev_states = None, None
     if from_layer:
-        cache = lower_layer_states(model, tokenizer, train_ids, from_layer, tcfg.eval_batch_size)
-        dev_cache = lower_layer_states(model, tokenizer, dev_ids, from_layer, tcfg.eval_batch_size)
-        dev_states = (dev_cache, from_layer)
+        size = tcfg.eval_batch_size
+        cache = lower_layer_states(model, tokenizer, train_ids, from_layer, size, quiet)
+        dev_states = (
+            lower_layer_states(model, tokenizer, dev_ids, from_layer, size, quiet),
+            from_layer,
+        )
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=tcfg.learning_rate, weight_decay=tcfg.weight_decay)
@@ -331,7 +323,6 @@ def fit_transformer(
     wait_for_everyone(accelerator)
     work_dir.mkdir(parents=True, exist_ok=True)
 
-    quiet = _quiet(accelerator)
     for epoch in range(start_epoch, tcfg.epochs + 1):
         if state["bad_epochs"] >= tcfg.patience:
             break
@@ -346,7 +337,7 @@ def fit_transformer(
             scale = world / weights[[train_y[i] for i in batch]].sum() if mine else 0.0
             mine = mine or batch[:1]
             if from_layer:
-                enc = {**padded_states([cache[i] for i in mine], device), "from_layer": from_layer}
+                enc = cached_inputs([cache[i] for i in mine], device, from_layer)
             else:
                 enc = tokenizer.pad(
                     {"input_ids": [train_ids[i] for i in mine]}, return_tensors="pt"
