@@ -49,6 +49,8 @@ class LabeledSentence:
     label: str
     doc_id: str
     id: str
+    index: int | None = None
+    """The sentence's place in its document when the file gives one (`index`)."""
 
 
 def strip_html(text: str) -> str:
@@ -159,7 +161,7 @@ def read_articles(path: str | Path) -> Iterator[Article]:
 
 
 def read_labeled(path: str | Path) -> list[LabeledSentence]:
-    """Labelled sentences from JSONL (`text`, `label`, optional `doc_id`, `id`)."""
+    """Labelled sentences from JSONL (`text`, `label`, optional `doc_id`, `id`, `index`)."""
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -171,7 +173,11 @@ def read_labeled(path: str | Path) -> list[LabeledSentence]:
         except LabelError as err:
             raise ReaderError(f"{path}:{number}: {err}") from None
         doc_id = str(obj.get("doc_id", f"{path.stem}-{number}"))
-        rows.append(LabeledSentence(text, label, doc_id, str(obj.get("id", f"{doc_id}#{number}"))))
+        index = obj.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise ReaderError(f"{path}:{number}: index must be an integer, got {index!r}")
+        sentence_id = str(obj.get("id", f"{doc_id}#{number}"))
+        rows.append(LabeledSentence(text, label, doc_id, sentence_id, index))
     if not rows:
         raise ReaderError(f"{path}: no labelled sentences")
     return rows

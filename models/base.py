@@ -8,6 +8,7 @@ import numpy as np
 from data.labels import LABELS
 from data.quality import is_mostly_not_english
 from data.text import normalize
+from models.context import ContextLayer, Position
 
 # Flags a prediction can carry; documented in the README.
 EMPTY = "empty"  # nothing left after normalisation: labelled `other`, score 1/len(LABELS) each
@@ -79,10 +80,12 @@ class Classifier:
     """Shared behaviour: input checks, normalisation, temperature, and Prediction objects.
 
     Subclasses implement `_logits(texts) -> (n, len(LABELS))` on normalised, non-empty text, in
-    schema order. `temperature` divides the logits (1.0 = uncalibrated)."""
+    schema order. `temperature` divides the logits (1.0 = uncalibrated); `context`, when set,
+    re-scores sentences whose document neighbours are given (`predict_in_context`)."""
 
     kind = "abstract"
     temperature: float = 1.0
+    context: ContextLayer | None = None  # re-scores sentences with their neighbours
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -119,10 +122,38 @@ class Classifier:
         """Calibrated probabilities, one row per text, columns in LABELS order."""
         return self._calibrated([prepare(t) for t in check_texts(texts)])
 
+    def predict_proba_in_context(self, texts: list[str], positions: list[Position]) -> np.ndarray:
+        """Calibrated probabilities of sentences whose place in their documents is known:
+        `positions[i]` is (document id, sentence index) of `texts[i]`. With a context layer
+        (`context.json`), sentences with a neighbour present are re-scored; else this equals
+        `predict_proba`."""
+        return self.context_proba(self.predict_proba(texts), texts, positions)
+
+    def context_proba(
+        self, probs: np.ndarray, texts: list[str], positions: list[Position] | None
+    ) -> np.ndarray:
+        """`probs` (calibrated, of `texts`) re-scored by the context layer; returned unchanged
+        when there is no layer or no positions."""
+        if self.context is None or positions is None:
+            return probs
+        out = self.context.apply(probs, positions)
+        # An empty sentence stays at chance level whatever its neighbours say.
+        out[[i for i, t in enumerate(texts) if not prepare(t)]] = 1.0 / len(LABELS)
+        return out
+
     def predict(self, texts: list[str]) -> list[Prediction]:
+        """Each sentence labelled on its own."""
+        return self._predict(texts, None)
+
+    def predict_in_context(self, texts: list[str], positions: list[Position]) -> list[Prediction]:
+        """Sentences of documents labelled with their neighbours (`predict_proba_in_context`)."""
+        return self._predict(texts, positions)
+
+    def _predict(self, texts: list[str], positions: list[Position] | None) -> list[Prediction]:
         normalized = [normalize(t) for t in check_texts(texts)]
         clean = [t[:MAX_INPUT_CHARS] for t in normalized]
-        preds = to_predictions(self._calibrated(clean), [input_flags(t) for t in normalized])
+        probs = self.context_proba(self._calibrated(clean), clean, positions)
+        preds = to_predictions(probs, [input_flags(t) for t in normalized])
         # An empty sentence is never a confident act: it is `other` at chance level, flagged.
         return [
             Prediction("other", p.score, p.scores, p.flags) if EMPTY in p.flags else p

@@ -102,7 +102,10 @@ def predict_articles_file(
     def flush(out) -> None:
         nonlocal pending, pending_sentences
         texts = [s.text for _, sents in pending for s in sents]
-        predictions = iter(classifier.predict(texts)) if texts else iter(())
+        # Positions by article number in this batch (ids in a file need not be unique), so a
+        # context layer reads each sentence's neighbours within its own article.
+        positions = [(str(k), s.index) for k, (_, sents) in enumerate(pending) for s in sents]
+        predictions = iter(classifier.predict_in_context(texts, positions) if texts else ())
         for article, sents in pending:
             out.writelines(_rows(article, sents, [next(predictions) for _ in sents]))
             stats.articles += 1

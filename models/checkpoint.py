@@ -9,6 +9,7 @@
   manifest.json     the dataset manifest (fingerprint) it was trained on
   metrics.json      dev/test scores at training time
   calibration.json  the fitted temperature, ECE and log-loss before and after
+  context.json      optional: the document-context layer fitted on dev (models/context.py)
   README.md         the model card
   model/            backend files (baseline.skops, or model.safetensors + tokenizer + config.json)
 ```
@@ -39,6 +40,7 @@ CONFIG = "config.yaml"
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
 CALIBRATION = "calibration.json"
+CONTEXT = "context.json"
 CARD = "README.md"
 MODEL_DIR = "model"
 
@@ -100,6 +102,7 @@ def write_checkpoint(
     metrics: dict,
     calibration: dict,
     card: str,
+    context: dict | None = None,
     seed: int,
     threads: int | None,
     overwrite: bool = False,
@@ -117,6 +120,8 @@ def write_checkpoint(
         _dump_json(tmp / MANIFEST, manifest)
         _dump_json(tmp / METRICS, metrics)
         _dump_json(tmp / CALIBRATION, calibration)
+        if context is not None:
+            _dump_json(tmp / CONTEXT, context)
         (tmp / CARD).write_text(card, encoding="utf-8")
         _dump_json(
             tmp / META,

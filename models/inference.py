@@ -7,12 +7,14 @@ from data.segment import segment_article
 from models.base import Classifier, Prediction, check_texts
 from models.checkpoint import (
     CALIBRATION,
+    CONTEXT,
     MODEL_DIR,
     CheckpointError,
     check_checkpoint,
     read_config,
     read_json,
 )
+from models.context import ContextError, ContextLayer
 
 
 def load(path: str | Path, backend: str | None = None, threads: int | None = None) -> Classifier:
@@ -23,9 +25,14 @@ def load(path: str | Path, backend: str | None = None, threads: int | None = Non
     the thread count the checkpoint was trained with (a transformer's inference threads)."""
     folder = Path(path)
     meta = check_checkpoint(folder)
+    classifier = _load_classifier(folder, meta.get("kind"), backend, threads)
+    classifier.context = _context_layer(folder)
+    return classifier
+
+
+def _load_classifier(folder: Path, kind, backend: str | None, threads: int | None) -> Classifier:
     temperature = float(read_json(folder, CALIBRATION).get("temperature", 1.0))
     config = read_config(folder)
-    kind = meta.get("kind")
     if kind == "baseline":
         if backend not in (None, "sklearn"):
             raise CheckpointError(f"{folder}: a baseline checkpoint has no {backend!r} backend")
@@ -37,6 +44,16 @@ def load(path: str | Path, backend: str | None = None, threads: int | None = Non
 
         return load_transformer(folder / MODEL_DIR, config, temperature, backend, threads)
     raise CheckpointError(f"{folder}: unknown model kind {kind!r} in meta.json")
+
+
+def _context_layer(folder: Path) -> ContextLayer | None:
+    """The checkpoint's document-context layer, if it was trained with one."""
+    if not (folder / CONTEXT).is_file():
+        return None
+    try:
+        return ContextLayer.from_dict(read_json(folder, CONTEXT))
+    except (ContextError, KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{folder / CONTEXT}: {err}") from None
 
 
 def predict(model: Classifier | str | Path, texts: list[str]) -> list[Prediction]:
@@ -67,7 +84,10 @@ def classify_article(classifier: Classifier, text: str) -> list[ClassifiedSenten
     if not isinstance(text, str):
         raise TypeError(f"classify_article expects the article as str, got {type(text).__name__}")
     sentences = segment_article(text)
-    predictions = classifier.predict([s.text for s in sentences])
+    # One article: every sentence's neighbours are known, so the context layer (if any) reads them.
+    predictions = classifier.predict_in_context(
+        [s.text for s in sentences], [("article", s.index) for s in sentences]
+    )
     return [
         ClassifiedSentence(s.index, s.start, s.end, s.text, p)
         for s, p in zip(sentences, predictions, strict=True)

@@ -107,6 +107,14 @@ def cmd_train(args) -> int:
             f"  {split:<5} macro-F1 {m['macro_f1']:.4f} [{lo:.4f}-{hi:.4f}]  "
             f"accuracy {m['accuracy']:.4f}  ECE {m['ece']:.4f}"
         )
+    context = metrics.get("in_context")
+    if context and "test" in context:
+        m = context["test"]
+        lo, hi = m["macro_f1_ci95"]
+        print(
+            f"  test in context (window {context['window']}, layer fitted on dev): macro-F1 "
+            f"{m['macro_f1']:.4f} [{lo:.4f}-{hi:.4f}]  accuracy {m['accuracy']:.4f}"
+        )
     return 0
 
 

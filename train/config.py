@@ -72,12 +72,23 @@ class TrainConfig(Strict):
     max_grad_norm: float = Field(1.0, gt=0)
 
 
+class ContextConfig(Strict):
+    """The document-context layer (models/context.py), fitted on dev after the temperature."""
+
+    window: int = Field(2, ge=1, le=5)
+    """Neighbours read on each side of a sentence."""
+    C: float = Field(1.0, gt=0)
+    """Inverse regularisation strength of the layer's logistic regression."""
+
+
 class Config(Strict):
     name: str
     seed: int = 13
     threads: int | None = Field(2, ge=1)
     output_dir: str = "runs"
     calibrate: bool = True
+    context: ContextConfig | None = None
+    """Re-score sentences with their neighbours' probabilities when documents are known."""
     data: DataConfig = DataConfig()
     model: Annotated[BaselineModel | TransformerModel, Field(discriminator="kind")]
     train: TrainConfig = TrainConfig()

@@ -11,7 +11,8 @@ import numpy as np
 from data.build import SplitSettings, build_dataset, is_stale, read_split, verify_dataset
 from models.base import softmax
 from models.checkpoint import write_checkpoint
-from train.config import Config, DataConfig, resolved
+from models.context import fit_context_layer
+from train.config import Config, ContextConfig, DataConfig, resolved
 from train.distributed import accelerator_or_none, is_main, main_process_first, wait_for_everyone
 from train.evaluate import compute_metrics, encode_labels, fit_temperature, reliability_bins
 from train.model_card import model_card
@@ -59,23 +60,21 @@ def _fit_baseline(config: Config, splits: dict):
     )
 
 
-def _score_splits(model, splits: dict, calibrate: bool) -> tuple[dict, dict]:
-    """Fit the temperature on dev (never test), then score dev and test before and after."""
-    logits = {
-        s: model.logits([r["text"] for r in rows])
-        for s, rows in splits.items()
-        if s != "train" and rows
-    }
+def _score_splits(model, splits: dict, calibrate: bool) -> tuple[dict, dict, dict]:
+    """Fit the temperature on dev (never test), then score dev and test before and after;
+    also return each split's calibrated probabilities."""
+    texts = {s: [r["text"] for r in rows] for s, rows in splits.items() if s != "train" and rows}
+    logits = {s: model.logits(split_texts) for s, split_texts in texts.items()}
     labels = {s: [r["label"] for r in splits[s]] for s in logits}
     docs = {s: [r["doc_id"] for r in splits[s]] for s in logits}
     temperature = (
         fit_temperature(logits["dev"], labels["dev"]) if calibrate and "dev" in logits else 1.0
     )
     model.temperature = temperature
-    metrics, calibration = {}, {"temperature": temperature, "fitted_on": "dev"}
+    metrics, calibration, probs = {}, {"temperature": temperature, "fitted_on": "dev"}, {}
     for split, split_logits in logits.items():
         before = compute_metrics(labels[split], softmax(split_logits), docs[split])
-        after_probs = softmax(split_logits / temperature)
+        after_probs = probs[split] = model.proba_from_logits(split_logits, texts[split])
         metrics[split] = compute_metrics(labels[split], after_probs, docs[split])
         calibration[split] = {
             "ece_before": before["ece"],
@@ -84,7 +83,25 @@ def _score_splits(model, splits: dict, calibrate: bool) -> tuple[dict, dict]:
             "log_loss_after": metrics[split]["log_loss"],
             "reliability_after": reliability_bins(after_probs, encode_labels(labels[split])),
         }
-    return metrics, calibration
+    return metrics, calibration, probs
+
+
+def _fit_context(model, splits: dict, probs: dict, settings: ContextConfig) -> dict:
+    """Fit the document-context layer on dev's calibrated probabilities (never test), set it
+    on the model, and score every held-out split in context."""
+    if "dev" not in probs:
+        raise ValueError("context: the dataset has no dev split to fit the layer on")
+    positions = {s: [(r["doc_id"], r["index"]) for r in splits[s]] for s in probs}
+    labels = {s: [r["label"] for r in splits[s]] for s in probs}
+    model.context = fit_context_layer(
+        probs["dev"], positions["dev"], encode_labels(labels["dev"]), settings.window, settings.C
+    )
+    scores = {"fitted_on": "dev", "window": settings.window, "C": settings.C}
+    for split, split_probs in probs.items():
+        in_context = model.context.apply(split_probs, positions[split])
+        docs = [r["doc_id"] for r in splits[split]]
+        scores[split] = compute_metrics(labels[split], in_context, docs)
+    return scores
 
 
 def train(
@@ -118,7 +135,9 @@ def train(
         wait_for_everyone(accelerator)  # the main process writes the one checkpoint
         return out
 
-    metrics, calibration = _score_splits(model, splits, config.calibrate)
+    metrics, calibration, probs = _score_splits(model, splits, config.calibrate)
+    if config.context is not None:
+        metrics["in_context"] = _fit_context(model, splits, probs, config.context)
     metrics["training"] = {
         "seconds": round(seconds, 1),
         "threads": config.threads,
@@ -134,6 +153,7 @@ def train(
         metrics=metrics,
         calibration=calibration,
         card=model_card(config, manifest, metrics, calibration),
+        context=model.context.to_dict() if model.context is not None else None,
         seed=config.seed,
         threads=config.threads,
         overwrite=overwrite,

@@ -23,7 +23,8 @@ single temperature; treat them as probabilities for ranking and thresholds, not 
   precedence (threat > concession > demand > claim > other).
 - English only; text that is mostly not English is out of domain.
 - The label depends on who speaks: an unattributed assertion is `other`, an attributed one
-  `claim`; sentences cut out of their article lose that context.
+  `claim`; sentences cut out of their article lose that context (`predict` reads each
+  sentence alone; give documents to `classify_article` or `predict_in_context`).
 """
 
 
@@ -62,6 +63,25 @@ def model_card(config: Config, manifest: dict, metrics: dict, calibration: dict)
                 f"- {split}: ECE {c['ece_before']:.4f} -> {c['ece_after']:.4f}, "
                 f"log-loss {c['log_loss_before']:.4f} -> {c['log_loss_after']:.4f}"
             )
+    context = metrics.get("in_context")
+    if context:
+        lines += [
+            "",
+            "## Document context",
+            "",
+            f"A context layer (window {context['window']}, C {context['C']}) re-scores each "
+            "sentence with the probabilities of its neighbours when the document is known "
+            "(`predict_in_context`, `classify_article`, `parley evaluate` on data with `doc_id`). "
+            "It was fitted on dev, so the dev figure is optimistic.",
+            "",
+        ]
+        for split in ("dev", "test"):
+            if split in context:
+                alone = metrics[split]["macro_f1"]
+                lines.append(
+                    f"- {split}: macro-F1 {context[split]['macro_f1']:.4f} in context, "
+                    f"{alone:.4f} sentence by sentence; ECE {context[split]['ece']:.4f}"
+                )
     training = metrics.get("training", {})
     if training:
         lines += [

@@ -8,7 +8,7 @@ import numpy as np
 from data.labels import LABELS
 from models.base import softmax
 from models.inference import load
-from train.data_io import read_eval_rows
+from train.data_io import read_eval_rows, sentence_positions
 from train.evaluate import (
     bootstrap_weights,
     compute_metrics,
@@ -36,8 +36,10 @@ def evaluate_checkpoint(
     texts = [r["text"] for r in rows]
     labels = [r["label"] for r in rows]
     docs = [r["doc_id"] for r in rows]
+    positions = sentence_positions(rows)
     logits = classifier.logits(texts)
-    probs = classifier.proba_from_logits(logits, texts)
+    alone = classifier.proba_from_logits(logits, texts)
+    probs = classifier.context_proba(alone, texts, positions)
     metrics = compute_metrics(labels, probs, docs, n_boot=n_boot)
     uncalibrated = compute_metrics(labels, softmax(logits), docs, n_boot=50)
     metrics["calibration"] = {
@@ -45,6 +47,7 @@ def evaluate_checkpoint(
         "ece_before": uncalibrated["ece"],
         "log_loss_before": uncalibrated["log_loss"],
     }
+    metrics["context"] = context_summary(classifier, positions, labels, alone, docs)
     metrics["checkpoint"] = str(checkpoint)
     metrics["data"] = str(data)
     if report_dir is not None:
@@ -62,6 +65,21 @@ def evaluate_checkpoint(
     return metrics
 
 
+def context_summary(classifier, positions, labels, alone: np.ndarray, docs) -> dict:
+    """Whether the scores above read document context, and the sentence-alone figures."""
+    if classifier.context is None:
+        return {"used": False, "why": "the checkpoint has no context layer"}
+    if positions is None:
+        return {"used": False, "why": "rows share (doc_id, index): neighbours unknown"}
+    without = compute_metrics(labels, alone, docs, n_boot=50)
+    return {
+        "used": True,
+        "window": classifier.context.window,
+        "macro_f1_alone": without["macro_f1"],
+        "accuracy_alone": without["accuracy"],
+    }
+
+
 def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
     """Key figures as (name, value) pairs for printing."""
     lo, hi = metrics["macro_f1_ci95"]
@@ -72,6 +90,7 @@ def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
         ("macro-F1", f"{metrics['macro_f1']:.4f}  (95% CI {lo:.4f}-{hi:.4f})"),
         ("ECE", f"{metrics['ece']:.4f}"),
         ("log-loss", f"{metrics['log_loss']:.4f}"),
+        ("context", context_line(metrics.get("context"))),
     ]
     rows += [
         (
@@ -81,6 +100,15 @@ def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
         for lab, m in metrics["per_label"].items()
     ]
     return rows
+
+
+def context_line(context: dict | None) -> str:
+    if not context or not context["used"]:
+        return f"not used ({context['why']})" if context else "not used"
+    return (
+        f"neighbours within {context['window']} sentences (each sentence alone: macro-F1 "
+        f"{context['macro_f1_alone']:.4f})"
+    )
 
 
 def compare_checkpoints(
@@ -101,11 +129,16 @@ def compare_checkpoints(
     names = [Path(c).name for c in checkpoints]
     if len(set(names)) != len(names):
         names = [str(c) for c in checkpoints]
-    probs = {n: load(c).predict_proba(texts) for n, c in zip(names, checkpoints, strict=True)}
+    positions = sentence_positions(rows)
+    classifiers = {n: load(c) for n, c in zip(names, checkpoints, strict=True)}
+    alone = {n: c.predict_proba(texts) for n, c in classifiers.items()}
+    probs = {n: c.context_proba(alone[n], texts, positions) for n, c in classifiers.items()}
     metrics = {
         n: compute_metrics(labels, p, list(docs), n_boot=n_boot, seed=seed)
         for n, p in probs.items()
     }
+    for n, c in classifiers.items():
+        metrics[n]["context"] = context_summary(c, positions, labels, alone[n], list(docs))
     weights = bootstrap_weights(len(np.unique(docs)), n_boot, seed)  # shared: paired resamples
     boot = {
         n: macro_f1_from_confusion(
@@ -167,6 +200,11 @@ def comparison_table(result: dict) -> str:
     lines.append(
         "| ECE | " + " | ".join(f"{result['models'][n]['ece']:.3f}" for n in names) + " |"
     )
+    lines.append(
+        "| macro-F1, each sentence alone | "
+        + " | ".join(_alone_cell(result["models"][n]) for n in names)
+        + " |"
+    )
     for lab in LABELS:
         lines.append(
             f"| F1 {lab} | "
@@ -174,6 +212,11 @@ def comparison_table(result: dict) -> str:
             + " |"
         )
     return "\n".join(lines)
+
+
+def _alone_cell(metrics: dict) -> str:
+    context = metrics.get("context") or {}
+    return f"{context['macro_f1_alone']:.3f}" if context.get("used") else "(same: no context)"
 
 
 def write_comparison_report(result: dict, out_dir: Path) -> Path:
@@ -184,6 +227,9 @@ def write_comparison_report(result: dict, out_dir: Path) -> Path:
         f"# Comparison on {result['data']}",
         "",
         f"{result['n']} sentences, {result['documents']} documents.",
+        "Scores read document context where a checkpoint has a context layer (its neighbouring",
+        "sentences' probabilities; see models/context.py); the row below gives each model's",
+        "macro-F1 with every sentence read alone.",
         "",
         comparison_table(result),
         "",

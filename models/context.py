@@ -1,0 +1,151 @@
+"""Document context: each sentence re-scored with the probabilities of its neighbours.
+
+A sentence's move often depends on the sentences around it: a quotation continues its speaker's
+demand, the closing lines of a readout are procedure, a sentence between two threats is rarely
+background. The classifiers read one sentence at a time. This layer, a multinomial logistic
+regression fitted on the dev split after the temperature (never on test), reads a sentence's
+calibrated log-probabilities together with the calibrated probabilities of the sentences up to
+`window` places before and after it in the same document.
+
+A sentence read alone (no neighbour known: `predict(texts)`, or a document of one sentence)
+keeps the classifier's own probabilities, so context only ever adds information.
+The layer is plain numbers (no pickles) and is stored in the checkpoint as `context.json`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from data.labels import LABELS
+
+# (document id, sentence index within the document): where a sentence sits.
+Position = tuple[str, int]
+
+# Probabilities are clipped before the log so a hard zero (an empty sentence) stays finite.
+_MIN_PROB = 1e-6
+
+
+class ContextError(ValueError):
+    """A context layer or position list that does not fit the probabilities given."""
+
+
+def check_positions(positions: list[Position], n: int) -> list[Position]:
+    if len(positions) != n:
+        raise ContextError(f"{len(positions)} positions for {n} sentences")
+    seen = set()
+    for i, pos in enumerate(positions):
+        if not (isinstance(pos, tuple) and len(pos) == 2 and isinstance(pos[1], int)):
+            raise ContextError(f"position {i} is {pos!r}, not (document id, sentence index)")
+        if pos in seen:
+            raise ContextError(f"position {pos!r} occurs twice")
+        seen.add(pos)
+    return positions
+
+
+def neighbour_rows(positions: list[Position], window: int) -> np.ndarray:
+    """(n, 2 * window) row numbers of each sentence's neighbours at offsets -window..-1,
+    1..window; -1 where that neighbour is not among the rows."""
+    where = {pos: row for row, pos in enumerate(positions)}
+    offsets = [k for k in range(-window, window + 1) if k]
+    return np.array(
+        [[where.get((doc, index + k), -1) for k in offsets] for doc, index in positions],
+        dtype=np.int64,
+    ).reshape(len(positions), len(offsets))
+
+
+def context_features(probs: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """The layer's input: own log-probabilities, then per neighbour offset its probabilities
+    (zeros when absent) and a 1/0 flag for absence."""
+    n, k = len(probs), len(LABELS)
+    parts = [np.log(np.clip(probs, _MIN_PROB, 1.0))]
+    for column in neighbours.T:
+        missing = column < 0
+        neighbour = np.where(missing[:, None], 0.0, probs[np.maximum(column, 0)])
+        parts += [neighbour, missing[:, None].astype(np.float64)]
+    features = np.concatenate(parts, axis=1) if n else np.zeros((0, k))
+    return features
+
+
+@dataclass(frozen=True)
+class ContextLayer:
+    window: int
+    coef: np.ndarray  # (len(LABELS), n_features)
+    intercept: np.ndarray  # (len(LABELS),)
+
+    @property
+    def n_features(self) -> int:
+        return len(LABELS) + 2 * self.window * (len(LABELS) + 1)
+
+    def apply(self, probs: np.ndarray, positions: list[Position]) -> np.ndarray:
+        """Probabilities in context; rows with no neighbour among `positions` are returned
+        unchanged."""
+        probs = np.asarray(probs, dtype=np.float64)
+        check_positions(positions, len(probs))
+        neighbours = neighbour_rows(positions, self.window)
+        with_context = (neighbours >= 0).any(axis=1)
+        out = probs.copy()
+        if with_context.any():
+            scores = context_features(probs, neighbours)[with_context] @ self.coef.T
+            scores += self.intercept
+            scores -= scores.max(axis=1, keepdims=True)
+            exp = np.exp(scores)
+            out[with_context] = exp / exp.sum(axis=1, keepdims=True)
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "labels": list(LABELS),
+            "window": self.window,
+            "features": self.n_features,
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ContextLayer":
+        if data.get("labels") != list(LABELS):
+            raise ContextError(
+                f"context layer labels {data.get('labels')} differ from the schema {list(LABELS)}"
+            )
+        layer = cls(
+            int(data["window"]),
+            np.asarray(data["coef"], dtype=np.float64),
+            np.asarray(data["intercept"], dtype=np.float64),
+        )
+        if layer.coef.shape != (len(LABELS), layer.n_features) or layer.intercept.shape != (
+            len(LABELS),
+        ):
+            raise ContextError(
+                f"context layer shapes {layer.coef.shape}, {layer.intercept.shape} do not fit "
+                f"window {layer.window} and {len(LABELS)} labels"
+            )
+        return layer
+
+
+def fit_context_layer(
+    probs: np.ndarray, positions: list[Position], y: np.ndarray, window: int, C: float
+) -> ContextLayer:
+    """Fit on held-out (dev) probabilities; only sentences with a neighbour are used, as only
+    they are ever re-scored."""
+    from sklearn.linear_model import LogisticRegression
+
+    probs = np.asarray(probs, dtype=np.float64)
+    check_positions(positions, len(probs))
+    neighbours = neighbour_rows(positions, window)
+    use = (neighbours >= 0).any(axis=1)
+    present = set(np.asarray(y)[use].tolist())
+    if len(present) < 2:
+        raise ContextError("fitting a context layer needs sentences of two labels or more")
+    model = LogisticRegression(C=C, max_iter=5000)
+    model.fit(context_features(probs, neighbours)[use], np.asarray(y)[use])
+    weights, biases = model.coef_, model.intercept_
+    if len(model.classes_) == 2:
+        # sklearn keeps one row for two classes (score z for the second); softmax over
+        # (-z/2, +z/2) gives the same probabilities.
+        weights = np.vstack([-weights[0] / 2, weights[0] / 2])
+        biases = np.array([-biases[0] / 2, biases[0] / 2])
+    coef = np.zeros((len(LABELS), weights.shape[1]))
+    intercept = np.full(len(LABELS), -1e3)  # a label absent from dev is never predicted
+    coef[model.classes_] = weights
+    intercept[model.classes_] = biases
+    return ContextLayer(window, coef, intercept)
