@@ -14,7 +14,9 @@ INTENDED_USE = """\
 Labelling sentences of English news about negotiations (trade, sanctions, ceasefires, labour,
 diplomacy, corporate and debt talks) as claim, threat, demand, concession or other, to count and
 find negotiation moves across many articles. Scores are calibrated on the dev split with a
-single temperature; treat them as probabilities for ranking and thresholds, not as certainty.
+single temperature (and, where documents are known and the model has a context layer, by that
+layer, also fitted on dev); treat them as probabilities for ranking and thresholds, not as
+certainty.
 
 ## Known limits
 - Trained on an original corpus written for parley; real news differs in style, and the
