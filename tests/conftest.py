@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -68,3 +69,17 @@ def shared_corpora() -> Path:
     if not REALNEWS_DEV.is_file():
         pytest.skip("../shared/corpora is absent (only present in the development checkout)")
     return SHARED / "corpora"
+
+
+def write_tiny_config(corpus: Path, tmp_path: Path, **extra) -> Path:
+    """A baseline config over `corpus` writing into `tmp_path`; `extra` adds top-level keys."""
+    path = tmp_path / "baseline.yaml"
+    config = {
+        "name": "tiny",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [str(corpus)], "output": str(tmp_path / "ds")},
+        "model": {"kind": "baseline", "hash_bits": 12, "C": 50.0},
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path

@@ -3,25 +3,14 @@
 import json
 
 import pytest
-import yaml
 
+from tests.conftest import write_tiny_config
 from train.cli import main
 
 
 @pytest.fixture
 def config_file(tiny_corpus, tmp_path):
-    path = tmp_path / "baseline.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "name": "tiny",
-                "output_dir": str(tmp_path / "runs"),
-                "data": {"sources": [str(tiny_corpus)], "output": str(tmp_path / "ds")},
-                "model": {"kind": "baseline", "hash_bits": 12, "C": 50.0},
-            }
-        )
-    )
-    return path
+    return write_tiny_config(tiny_corpus, tmp_path)
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:

@@ -4,12 +4,11 @@ import json
 
 import numpy as np
 import pytest
-import yaml
 
 from data.labels import LABELS
 from data.readers import ReaderError
 from models import classify_article, load
-from models.checkpoint import CheckpointError, write_checkpoint
+from models.checkpoint import CheckpointError
 from models.context import (
     ContextError,
     ContextLayer,
@@ -18,7 +17,8 @@ from models.context import (
     fit_context_layer,
     neighbour_rows,
 )
-from tests.test_models import TEXTS, fitted
+from tests.conftest import write_tiny_config
+from tests.test_models import TEXTS, fitted, save
 from train.cli import main
 from train.data_io import read_eval_rows, sentence_positions
 from train.reports import compare_checkpoints, evaluate_checkpoint
@@ -119,19 +119,7 @@ def test_label_absent_from_dev_is_never_predicted_in_context():
 
 
 def save_with_context(model, folder, layer: ContextLayer | None):
-    return write_checkpoint(
-        folder,
-        kind="baseline",
-        save_model=model.save_model,
-        config={"model": model.params},
-        manifest={"fingerprint": "x"},
-        metrics={},
-        calibration={"temperature": 1.0},
-        card="# test\n",
-        seed=0,
-        threads=1,
-        context=layer.to_dict() if layer else None,
-    )
+    return save(model, folder, context=layer.to_dict() if layer else None)
 
 
 def test_checkpoint_stores_the_layer_and_predict_stays_sentence_by_sentence(tmp_path):
@@ -210,18 +198,7 @@ def test_evaluate_and_compare_read_context_and_report_the_alone_figure(tmp_path)
 
 
 def test_training_fits_the_layer_on_dev_and_scores_test_in_context(tiny_corpus, tmp_path, capsys):
-    config = tmp_path / "baseline.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "name": "tiny",
-                "output_dir": str(tmp_path / "runs"),
-                "data": {"sources": [str(tiny_corpus)], "output": str(tmp_path / "ds")},
-                "model": {"kind": "baseline", "hash_bits": 12, "C": 50.0},
-                "context": {"window": 1, "C": 1.0},
-            }
-        )
-    )
+    config = write_tiny_config(tiny_corpus, tmp_path, context={"window": 1, "C": 1.0})
     assert main(["train", str(config)]) == 0
     assert "test in context (window 1" in capsys.readouterr().out
     ckpt = tmp_path / "runs" / "tiny"

@@ -21,7 +21,7 @@ def fitted(labels=LABELS_, texts=TEXTS) -> BaselineClassifier:
     return BaselineClassifier(params).fit(texts, labels)
 
 
-def save(model, folder, temperature=1.0):
+def save(model, folder, temperature=1.0, context: dict | None = None):
     model.temperature = temperature
     return write_checkpoint(
         folder,
@@ -34,6 +34,7 @@ def save(model, folder, temperature=1.0):
         card="# test\n",
         seed=0,
         threads=1,
+        context=context,
     )
 
 
