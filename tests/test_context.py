@@ -188,8 +188,10 @@ def test_evaluate_and_compare_read_context_and_report_the_alone_figure(tmp_path)
         )
         + "\n"
     )
-    metrics = evaluate_checkpoint(with_layer, data)
+    metrics = evaluate_checkpoint(with_layer, data, report_dir=tmp_path / "rep")
     assert metrics["context"]["used"] and metrics["accuracy"] == 1.0
+    report = (tmp_path / "rep" / "report.md").read_text()
+    assert "each sentence read alone" in report and "after temperature and the context" in report
     assert metrics["context"]["accuracy_alone"] < 0.5
     result = compare_checkpoints([without, with_layer], data, n_boot=50)
     assert result["models"]["plain"]["context"]["used"] is False

@@ -240,11 +240,22 @@ def write_report(
     """Markdown report with the confusion matrix and reliability diagram as PNGs."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _plot_confusion(metrics["confusion"], title, out_dir / "confusion.png")
+    context = metrics.get("context") or {}
+    after = "after temperature" + (" and the context layer" if context.get("used") else "")
     lines = [
         f"# {title}",
         "",
         summary_line(metrics),
         "",
+    ]
+    if context.get("used"):
+        lines += [
+            f"Sentences read in their documents (context layer, window {context['window']}); "
+            f"each sentence read alone: macro-F1 {context['macro_f1_alone']:.4f}, accuracy "
+            f"{context['accuracy_alone']:.4f}.",
+            "",
+        ]
+    lines += [
         metrics_table(metrics),
         "",
         "## Confusion matrix",
@@ -263,7 +274,7 @@ def write_report(
                 f"{uncalibrated['log_loss']:.4f}"
             ]
         lines += [
-            f"- after temperature: ECE {metrics['ece']:.4f}, log-loss {metrics['log_loss']:.4f}",
+            f"- {after}: ECE {metrics['ece']:.4f}, log-loss {metrics['log_loss']:.4f}",
             "",
             "![reliability diagram](reliability.png)",
             "",
