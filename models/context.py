@@ -12,6 +12,7 @@ keeps the classifier's own probabilities, so context only ever adds information.
 The layer is plain numbers (no pickles) and is stored in the checkpoint as `context.json`.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,8 @@ def check_positions(positions: list[Position], n: int) -> list[Position]:
         raise ContextError(f"{len(positions)} positions for {n} sentences")
     seen = set()
     for i, pos in enumerate(positions):
-        if not (isinstance(pos, tuple) and len(pos) == 2 and isinstance(pos[1], int)):
+        index = pos[1] if isinstance(pos, tuple) and len(pos) == 2 else None
+        if not isinstance(index, numbers.Integral) or isinstance(index, bool):
             raise ContextError(f"position {i} is {pos!r}, not (document id, sentence index)")
         if pos in seen:
             raise ContextError(f"position {pos!r} occurs twice")
@@ -56,14 +58,12 @@ def neighbour_rows(positions: list[Position], window: int) -> np.ndarray:
 def context_features(probs: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     """The layer's input: own log-probabilities, then per neighbour offset its probabilities
     (zeros when absent) and a 1/0 flag for absence."""
-    n, k = len(probs), len(LABELS)
     parts = [np.log(np.clip(probs, _MIN_PROB, 1.0))]
     for column in neighbours.T:
         missing = column < 0
         neighbour = np.where(missing[:, None], 0.0, probs[np.maximum(column, 0)])
         parts += [neighbour, missing[:, None].astype(np.float64)]
-    features = np.concatenate(parts, axis=1) if n else np.zeros((0, k))
-    return features
+    return np.concatenate(parts, axis=1)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ def test_sentences_without_neighbours_keep_their_probabilities():
     out = always(THREAT).apply(probs, [("a", 0), ("b", 0), ("b", 1)])
     assert np.array_equal(out[0], probs[0])
     assert out[1].argmax() == THREAT and out[2].argmax() == THREAT
+    assert always(THREAT).apply(np.zeros((0, K)), []).shape == (0, K)
+    assert always(THREAT).apply(probs[:1], [("a", np.int64(3))]).tolist() == probs[:1].tolist()
 
 
 def test_layer_round_trips_through_json_and_checks_labels_and_shapes():
