@@ -65,6 +65,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def at_chance_where_empty(probs: np.ndarray, clean: list[str]) -> np.ndarray:
+    """`probs` with every row of an empty (normalised) text set to 1/len(LABELS), in place."""
+    probs[[i for i, t in enumerate(clean) if not t]] = 1.0 / len(LABELS)
+    return probs
+
+
 def to_predictions(probs: np.ndarray, flags: list[tuple[str, ...]]) -> list[Prediction]:
     # Whole-array argmax and one conversion to Python floats: a per-row numpy loop costs more
     # than the baseline model itself.
@@ -105,9 +111,7 @@ class Classifier:
         return self._to_proba(self._raw_logits(clean), clean)
 
     def _to_proba(self, logits: np.ndarray, clean: list[str]) -> np.ndarray:
-        probs = softmax(logits / self.temperature)
-        probs[[i for i, t in enumerate(clean) if not t]] = 1.0 / len(LABELS)
-        return probs
+        return at_chance_where_empty(softmax(logits / self.temperature), clean)
 
     def proba_from_logits(self, logits: np.ndarray, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities from `logits()` of the same texts, without running the
@@ -127,19 +131,23 @@ class Classifier:
         `positions[i]` is (document id, sentence index) of `texts[i]`. With a context layer
         (`context.json`), sentences with a neighbour present are re-scored; else this equals
         `predict_proba`."""
-        return self.context_proba(self.predict_proba(texts), texts, positions)
+        clean = [prepare(t) for t in check_texts(texts)]
+        return self._in_context(self._calibrated(clean), clean, positions)
 
     def context_proba(
         self, probs: np.ndarray, texts: list[str], positions: list[Position] | None
     ) -> np.ndarray:
         """`probs` (calibrated, of `texts`) re-scored by the context layer; returned unchanged
         when there is no layer or no positions."""
+        return self._in_context(probs, [prepare(t) for t in check_texts(texts)], positions)
+
+    def _in_context(
+        self, probs: np.ndarray, clean: list[str], positions: list[Position] | None
+    ) -> np.ndarray:
         if self.context is None or positions is None:
             return probs
-        out = self.context.apply(probs, positions)
         # An empty sentence stays at chance level whatever its neighbours say.
-        out[[i for i, t in enumerate(texts) if not prepare(t)]] = 1.0 / len(LABELS)
-        return out
+        return at_chance_where_empty(self.context.apply(probs, positions), clean)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         """Each sentence labelled on its own."""
@@ -152,7 +160,7 @@ class Classifier:
     def _predict(self, texts: list[str], positions: list[Position] | None) -> list[Prediction]:
         normalized = [normalize(t) for t in check_texts(texts)]
         clean = [t[:MAX_INPUT_CHARS] for t in normalized]
-        probs = self.context_proba(self._calibrated(clean), clean, positions)
+        probs = self._in_context(self._calibrated(clean), clean, positions)
         preds = to_predictions(probs, [input_flags(t) for t in normalized])
         # An empty sentence is never a confident act: it is `other` at chance level, flagged.
         return [

@@ -96,7 +96,6 @@ class ContextLayer:
         return {
             "labels": list(LABELS),
             "window": self.window,
-            "features": self.n_features,
             "coef": self.coef.tolist(),
             "intercept": self.intercept.tolist(),
         }

@@ -3,6 +3,7 @@
 torch and transformers are imported here only, and only when a transformer is used. Weights
 are read with safetensors only; `config.json` carries `id2label` in schema order."""
 
+import functools
 import importlib
 import json
 from pathlib import Path
@@ -65,6 +66,12 @@ def batched_logits(ids: list[list[int]], batch_size: int, run_batch) -> np.ndarr
     return out
 
 
+def padded_ids(tokenizer, ids: list[list[int]], device) -> dict:
+    """The model's inputs for a batch of token-id lists, padded to the batch's longest."""
+    enc = tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+    return {k: v.to(device) for k, v in enc.items()}
+
+
 class TransformerClassifier(Classifier):
     kind = "transformer"
     backend = "torch"
@@ -89,9 +96,6 @@ class TransformerClassifier(Classifier):
         # Truncation happens here, before padding, so no batch is padded to max_length.
         return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
 
-    def _pad(self, ids: list[list[int]]) -> dict:
-        return self.tokenizer.pad({"input_ids": ids}, return_tensors="pt")
-
     def logits_from_inputs(self, items: list, to_inputs) -> np.ndarray:
         """Logits for per-sentence items (token ids, or a training run's cached lower-layer
         states), in length-sorted batches; `to_inputs(batch, device)` gives the model's
@@ -111,10 +115,7 @@ class TransformerClassifier(Classifier):
 
     def logits_from_ids(self, ids: list[list[int]]) -> np.ndarray:
         """Logits for already tokenised sentences (the training loop's dev pass uses this)."""
-        return self.logits_from_inputs(ids, self._padded_ids)
-
-    def _padded_ids(self, ids: list[list[int]], device) -> dict:
-        return {k: v.to(device) for k, v in self._pad(ids).items()}
+        return self.logits_from_inputs(ids, functools.partial(padded_ids, self.tokenizer))
 
     def _logits(self, texts: list[str]) -> np.ndarray:
         return self.logits_from_ids(self._encode(texts))

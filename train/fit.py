@@ -13,6 +13,7 @@ from models.base import softmax
 from models.checkpoint import write_checkpoint
 from models.context import fit_context_layer
 from train.config import Config, ContextConfig, DataConfig, resolved
+from train.data_io import sentence_positions
 from train.distributed import accelerator_or_none, is_main, main_process_first, wait_for_everyone
 from train.evaluate import compute_metrics, encode_labels, fit_temperature, reliability_bins
 from train.model_card import model_card
@@ -91,7 +92,9 @@ def _fit_context(model, splits: dict, probs: dict, settings: ContextConfig) -> d
     on the model, and score every held-out split in context."""
     if "dev" not in probs:
         raise ValueError("context: the dataset has no dev split to fit the layer on")
-    positions = {s: [(r["doc_id"], r["index"]) for r in splits[s]] for s in probs}
+    positions = {s: sentence_positions(splits[s]) for s in probs}
+    if any(p is None for p in positions.values()):
+        raise ValueError("context: two rows of a split share (doc_id, index); rebuild the data")
     labels = {s: [r["label"] for r in splits[s]] for s in probs}
     model.context = fit_context_layer(
         probs["dev"], positions["dev"], encode_labels(labels["dev"]), settings.window, settings.C

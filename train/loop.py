@@ -31,6 +31,7 @@ from models.transformer import (
     TransformerClassifier,
     length_sorted_batches,
     load_encoder,
+    padded_ids,
     resolve_base,
 )
 from train.config import Config
@@ -132,8 +133,7 @@ def lower_layer_states(
     batches = length_sorted_batches([len(x) for x in ids], batch_size)
     with torch.no_grad():  # not inference_mode: these tensors feed layers that train
         for batch in tqdm(batches, desc=f"layers 1-{layers} (frozen)", disable=quiet):
-            enc = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
-            enc = {k: v.to(model.device) for k, v in enc.items()}
+            enc = padded_ids(tokenizer, [ids[i] for i in batch], model.device)
             out = model.lower_states(enc["input_ids"], enc["attention_mask"], layers)
             for row, i in enumerate(batch):
                 states[i] = out[row, : len(ids[i])].clone()
@@ -220,16 +220,11 @@ def _load_state(folder: Path, model, optimizer, scheduler) -> tuple[dict, dict |
 # ---- the loop ----
 
 
-def _dev_macro_f1(classifier: TransformerClassifier, dev_ids, dev_labels, dev_states) -> float:
-    """Dev macro-F1 from token ids, or from cached lower-layer states (model.freeze_layers)."""
+def _dev_macro_f1(classifier: TransformerClassifier, dev_items, dev_labels, to_inputs) -> float:
+    """Dev macro-F1 from the same kind of per-sentence inputs that training reads."""
     from sklearn.metrics import f1_score
 
-    if dev_states is None:
-        predicted = classifier.logits_from_ids(list(dev_ids)).argmax(1)
-    else:
-        states, from_layer = dev_states
-        to_inputs = functools.partial(cached_inputs, from_layer=from_layer)
-        predicted = classifier.logits_from_inputs(states, to_inputs).argmax(1)
+    predicted = classifier.logits_from_inputs(list(dev_items), to_inputs).argmax(1)
     return float(
         f1_score(
             dev_labels,
@@ -285,14 +280,15 @@ def fit_transformer(
     lengths = [len(x) for x in train_ids]
     from_layer = cached_layers(model, cfg)
     quiet = not sys.stderr.isatty() or not is_main(accelerator)
-    cache, dev_states = None, None
+    # What one sentence is to the model: its token ids, or its cached token states under the
+    # first trained layer; `to_inputs(batch, device)` makes a batch of either.
+    train_items, dev_items = train_ids, dev_ids
+    to_inputs = functools.partial(padded_ids, tokenizer)
     if from_layer:
         size = tcfg.eval_batch_size
-        cache = lower_layer_states(model, tokenizer, train_ids, from_layer, size, quiet)
-        dev_states = (
-            lower_layer_states(model, tokenizer, dev_ids, from_layer, size, quiet),
-            from_layer,
-        )
+        train_items = lower_layer_states(model, tokenizer, train_ids, from_layer, size, quiet)
+        dev_items = lower_layer_states(model, tokenizer, dev_ids, from_layer, size, quiet)
+        to_inputs = functools.partial(cached_inputs, from_layer=from_layer)
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=tcfg.learning_rate, weight_decay=tcfg.weight_decay)
@@ -336,13 +332,7 @@ def fit_transformer(
             # part in the gradient exchange, with one sentence counted zero times.
             scale = world / weights[[train_y[i] for i in batch]].sum() if mine else 0.0
             mine = mine or batch[:1]
-            if from_layer:
-                enc = cached_inputs([cache[i] for i in mine], device, from_layer)
-            else:
-                enc = tokenizer.pad(
-                    {"input_ids": [train_ids[i] for i in mine]}, return_tensors="pt"
-                )
-                enc = {k: v.to(device) for k, v in enc.items()}
+            enc = to_inputs([train_items[i] for i in mine], device)
             target = torch.tensor([train_y[i] for i in mine], device=device)
             loss = loss_fn(trained(**enc).logits, target) * scale
             loss.backward()
@@ -352,7 +342,7 @@ def fit_transformer(
             optimizer.zero_grad(set_to_none=True)
             running += (accelerator.reduce(loss.detach(), "mean") if accelerator else loss).item()
             bar.set_postfix(loss=f"{running / step:.4f}")
-        dev_f1 = _dev_macro_f1(classifier, dev_ids, dev_y, dev_states)
+        dev_f1 = _dev_macro_f1(classifier, dev_items, dev_y, to_inputs)
         state["history"].append(
             {"epoch": epoch, "train_loss": running / len(batches), "dev_macro_f1": dev_f1}
         )

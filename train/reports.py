@@ -90,7 +90,7 @@ def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
         ("macro-F1", f"{metrics['macro_f1']:.4f}  (95% CI {lo:.4f}-{hi:.4f})"),
         ("ECE", f"{metrics['ece']:.4f}"),
         ("log-loss", f"{metrics['log_loss']:.4f}"),
-        ("context", context_line(metrics.get("context"))),
+        ("context", context_line(metrics["context"])),
     ]
     rows += [
         (
@@ -102,9 +102,9 @@ def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def context_line(context: dict | None) -> str:
-    if not context or not context["used"]:
-        return f"not used ({context['why']})" if context else "not used"
+def context_line(context: dict) -> str:
+    if not context["used"]:
+        return f"not used ({context['why']})"
     return (
         f"neighbours within {context['window']} sentences (each sentence alone: macro-F1 "
         f"{context['macro_f1_alone']:.4f})"
