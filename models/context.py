@@ -5,7 +5,10 @@ demand, the closing lines of a readout are procedure, a sentence between two thr
 background. The classifiers read one sentence at a time. This layer, a multinomial logistic
 regression fitted on the dev split after the temperature (never on test), reads a sentence's
 calibrated log-probabilities together with the calibrated probabilities of the sentences up to
-`window` places before and after it in the same document.
+`window` places before and after it in the same document; with `document` on, also where the
+sentence sits (first sentence or not, relative place, the document's length in sentences) and
+the mean probabilities of the document's other sentences, so a lede, a sign-off or an article
+full of threats reads as such.
 
 A sentence read alone (no neighbour known: `predict(texts)`, or a document of one sentence)
 keeps the classifier's own probabilities, so context only ever adds information.
@@ -66,15 +69,50 @@ def context_features(probs: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+# Per sentence: first in its document (1/0), relative place (0 first .. 1 last), log of the
+# document's sentence count, then the mean probabilities of the document's other sentences.
+DOCUMENT_FEATURES = 3 + len(LABELS)
+
+
+def document_features(probs: np.ndarray, positions: list[Position]) -> np.ndarray:
+    """Where each sentence sits among its document's sentences present in `positions`, and what
+    the rest of that document says (zeros for a document of one sentence)."""
+    members: dict[str, list[tuple[int, int]]] = {}
+    for row, (doc, index) in enumerate(positions):
+        members.setdefault(doc, []).append((int(index), row))
+    out = np.zeros((len(positions), DOCUMENT_FEATURES))
+    for rows in members.values():
+        order = [row for _, row in sorted(rows)]
+        n = len(order)
+        total = probs[order].sum(axis=0)
+        for rank, row in enumerate(order):
+            out[row, :3] = (rank == 0, rank / max(n - 1, 1), np.log(n))
+            if n > 1:
+                out[row, 3:] = (total - probs[row]) / (n - 1)
+    return out
+
+
+def layer_features(
+    probs: np.ndarray, positions: list[Position], window: int, document: bool
+) -> np.ndarray:
+    """Everything the layer reads: neighbour features, then document features when on."""
+    neighbours = context_features(probs, neighbour_rows(positions, window))
+    if not document:
+        return neighbours
+    return np.concatenate([neighbours, document_features(probs, positions)], axis=1)
+
+
 @dataclass(frozen=True)
 class ContextLayer:
     window: int
     coef: np.ndarray  # (len(LABELS), n_features)
     intercept: np.ndarray  # (len(LABELS),)
+    document: bool = False  # False for layers saved before document features existed
 
     @property
     def n_features(self) -> int:
-        return len(LABELS) + 2 * self.window * (len(LABELS) + 1)
+        neighbours = len(LABELS) + 2 * self.window * (len(LABELS) + 1)
+        return neighbours + (DOCUMENT_FEATURES if self.document else 0)
 
     def apply(self, probs: np.ndarray, positions: list[Position]) -> np.ndarray:
         """Probabilities in context; rows with no neighbour among `positions` are returned
@@ -85,7 +123,8 @@ class ContextLayer:
         with_context = (neighbours >= 0).any(axis=1)
         out = probs.copy()
         if with_context.any():
-            scores = context_features(probs, neighbours)[with_context] @ self.coef.T
+            features = layer_features(probs, positions, self.window, self.document)
+            scores = features[with_context] @ self.coef.T
             scores += self.intercept
             scores -= scores.max(axis=1, keepdims=True)
             exp = np.exp(scores)
@@ -96,6 +135,7 @@ class ContextLayer:
         return {
             "labels": list(LABELS),
             "window": self.window,
+            "document": self.document,
             "coef": self.coef.tolist(),
             "intercept": self.intercept.tolist(),
         }
@@ -110,19 +150,26 @@ class ContextLayer:
             int(data["window"]),
             np.asarray(data["coef"], dtype=np.float64),
             np.asarray(data["intercept"], dtype=np.float64),
+            bool(data.get("document", False)),
         )
         if layer.coef.shape != (len(LABELS), layer.n_features) or layer.intercept.shape != (
             len(LABELS),
         ):
             raise ContextError(
                 f"context layer shapes {layer.coef.shape}, {layer.intercept.shape} do not fit "
-                f"window {layer.window} and {len(LABELS)} labels"
+                f"window {layer.window}, document features {layer.document} and "
+                f"{len(LABELS)} labels"
             )
         return layer
 
 
 def fit_context_layer(
-    probs: np.ndarray, positions: list[Position], y: np.ndarray, window: int, C: float
+    probs: np.ndarray,
+    positions: list[Position],
+    y: np.ndarray,
+    window: int,
+    C: float,
+    document: bool = True,
 ) -> ContextLayer:
     """Fit on held-out (dev) probabilities; only sentences with a neighbour are used, as only
     they are ever re-scored."""
@@ -135,8 +182,9 @@ def fit_context_layer(
     present = set(np.asarray(y)[use].tolist())
     if len(present) < 2:
         raise ContextError("fitting a context layer needs sentences of two labels or more")
+    features = layer_features(probs, positions, window, document)
     model = LogisticRegression(C=C, max_iter=5000)
-    model.fit(context_features(probs, neighbours)[use], np.asarray(y)[use])
+    model.fit(features[use], np.asarray(y)[use])
     weights, biases = model.coef_, model.intercept_
     if len(model.classes_) == 2:
         # sklearn keeps one row for two classes (score z for the second); softmax over
@@ -147,4 +195,4 @@ def fit_context_layer(
     intercept = np.full(len(LABELS), -1e3)  # a label absent from dev is never predicted
     coef[model.classes_] = weights
     intercept[model.classes_] = biases
-    return ContextLayer(window, coef, intercept)
+    return ContextLayer(window, coef, intercept, document)

@@ -14,6 +14,7 @@ from models.context import (
     ContextLayer,
     check_positions,
     context_features,
+    document_features,
     fit_context_layer,
     neighbour_rows,
 )
@@ -55,6 +56,56 @@ def test_features_carry_own_log_probs_neighbour_probs_and_absence_flags():
     assert np.allclose(features[1, K : 2 * K], probs[0]) and features[1, 2 * K] == 0
     assert np.allclose(features[1, 2 * K + 1 : 3 * K + 1], 0) and features[1, -1] == 1
     assert features[2, 2 * K] == 1 and features[2, -1] == 1  # alone in its document
+
+
+def test_document_features_give_place_length_and_the_rest_of_the_document():
+    probs = one_hot([0, 1, 2, 3])
+    # Rows out of reading order, one document with a gap in its indices, one alone.
+    features = document_features(probs, [("d", 5), ("d", 0), ("e", 0), ("d", 2)])
+    first, place, log_n, rest = features[:, 0], features[:, 1], features[:, 2], features[:, 3:]
+    assert first.tolist() == [0, 1, 1, 0]
+    assert place.tolist() == [1.0, 0.0, 0.0, 0.5]
+    assert np.allclose(log_n, np.log([3, 3, 1, 3]))
+    assert np.allclose(rest[0], (probs[1] + probs[3]) / 2)
+    assert np.allclose(rest[2], 0)  # a document of one sentence has no other sentences
+
+
+def test_document_features_let_the_layer_read_beyond_its_window():
+    """Long documents of one label where every sentence but the first is uninformative: only
+    the document's mean (not two neighbours) tells the label to the sentences far from the top."""
+    rng = np.random.default_rng(3)
+
+    def documents(n_docs):
+        probs, positions, y = [], [], []
+        for d in range(n_docs):
+            label = int(rng.integers(K))
+            for i in range(8):
+                informative = i == 0 or i == 7
+                probs.append(one_hot([label], 0.9)[0] if informative else np.full(K, 1 / K))
+                positions.append((f"doc{d}", i))
+                y.append(label)
+        return np.array(probs), positions, np.array(y)
+
+    probs, positions, y = documents(150)
+    test_probs, test_positions, test_y = documents(60)
+    middle = np.array([i % 8 in (3, 4) for i in range(len(test_y))])
+    scores = {}
+    for document in (False, True):
+        layer = fit_context_layer(probs, positions, y, window=1, C=1.0, document=document)
+        out = layer.apply(test_probs, test_positions)
+        scores[document] = (out[middle].argmax(1) == test_y[middle]).mean()
+    assert scores[True] > 0.95 and scores[False] < 0.5
+
+
+def test_layers_saved_before_document_features_still_load():
+    probs, positions, y = synthetic_documents(60, seed=4)
+    old = fit_context_layer(probs, positions, y, window=1, C=1.0, document=False).to_dict()
+    del old["document"]
+    layer = ContextLayer.from_dict(old)
+    assert layer.document is False
+    assert np.allclose(layer.apply(probs, positions).sum(1), 1)
+    with pytest.raises(ContextError, match="document features True"):
+        ContextLayer.from_dict({**old, "document": True})
 
 
 def test_bad_positions_are_named():

@@ -79,6 +79,8 @@ class ContextConfig(Strict):
     """Neighbours read on each side of a sentence."""
     C: float = Field(1.0, gt=0)
     """Inverse regularisation strength of the layer's logistic regression."""
+    document: bool = True
+    """Also read the sentence's place in its document and the document's other sentences."""
 
 
 class Config(Strict):

@@ -97,9 +97,19 @@ def _fit_context(model, splits: dict, probs: dict, settings: ContextConfig) -> d
         raise ValueError("context: two rows of a split share (doc_id, index); rebuild the data")
     labels = {s: [r["label"] for r in splits[s]] for s in probs}
     model.context = fit_context_layer(
-        probs["dev"], positions["dev"], encode_labels(labels["dev"]), settings.window, settings.C
+        probs["dev"],
+        positions["dev"],
+        encode_labels(labels["dev"]),
+        settings.window,
+        settings.C,
+        settings.document,
     )
-    scores = {"fitted_on": "dev", "window": settings.window, "C": settings.C}
+    scores = {
+        "fitted_on": "dev",
+        "window": settings.window,
+        "C": settings.C,
+        "document": settings.document,
+    }
     for split, split_probs in probs.items():
         in_context = model.context.apply(split_probs, positions[split])
         docs = [r["doc_id"] for r in splits[split]]

@@ -72,7 +72,13 @@ def model_card(config: Config, manifest: dict, metrics: dict, calibration: dict)
             "## Document context",
             "",
             f"A context layer (window {context['window']}, C {context['C']}) re-scores each "
-            "sentence with the probabilities of its neighbours when the document is known "
+            "sentence with the probabilities of its neighbours"
+            + (
+                " and of its document's other sentences, and its place in the document,"
+                if context.get("document")
+                else ""
+            )
+            + " when the document is known "
             "(`predict_in_context`, `classify_article`, `parley evaluate` on data with `doc_id`). "
             "It was fitted on dev, so the dev figure is optimistic.",
             "",

@@ -75,6 +75,7 @@ def context_summary(classifier, positions, labels, alone: np.ndarray, docs) -> d
     return {
         "used": True,
         "window": classifier.context.window,
+        "document": classifier.context.document,
         "macro_f1_alone": without["macro_f1"],
         "accuracy_alone": without["accuracy"],
     }
@@ -105,9 +106,12 @@ def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
 def context_line(context: dict) -> str:
     if not context["used"]:
         return f"not used ({context['why']})"
+    document = ""
+    if context.get("document"):
+        document = ", the sentence's place and its document's other sentences"
     return (
-        f"neighbours within {context['window']} sentences (each sentence alone: macro-F1 "
-        f"{context['macro_f1_alone']:.4f})"
+        f"neighbours within {context['window']} sentences{document} (each sentence alone: "
+        f"macro-F1 {context['macro_f1_alone']:.4f})"
     )
 
 
