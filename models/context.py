@@ -146,11 +146,14 @@ class ContextLayer:
             raise ContextError(
                 f"context layer labels {data.get('labels')} differ from the schema {list(LABELS)}"
             )
+        document = data.get("document", False)
+        if not isinstance(document, bool):
+            raise ContextError(f"context layer 'document' is {document!r}, not true or false")
         layer = cls(
             int(data["window"]),
             np.asarray(data["coef"], dtype=np.float64),
             np.asarray(data["intercept"], dtype=np.float64),
-            bool(data.get("document", False)),
+            document,
         )
         if layer.coef.shape != (len(LABELS), layer.n_features) or layer.intercept.shape != (
             len(LABELS),

@@ -106,6 +106,8 @@ def test_layers_saved_before_document_features_still_load():
     assert np.allclose(layer.apply(probs, positions).sum(1), 1)
     with pytest.raises(ContextError, match="document features True"):
         ContextLayer.from_dict({**old, "document": True})
+    with pytest.raises(ContextError, match="not true or false"):
+        ContextLayer.from_dict({**old, "document": "yes"})
 
 
 def test_bad_positions_are_named():
