@@ -92,14 +92,18 @@ def document_features(probs: np.ndarray, positions: list[Position]) -> np.ndarra
     return out
 
 
-def layer_features(
+def layer_inputs(
     probs: np.ndarray, positions: list[Position], window: int, document: bool
-) -> np.ndarray:
-    """Everything the layer reads: neighbour features, then document features when on."""
-    neighbours = context_features(probs, neighbour_rows(positions, window))
-    if not document:
-        return neighbours
-    return np.concatenate([neighbours, document_features(probs, positions)], axis=1)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Everything the layer reads (neighbour features, then document features when on), and
+    which rows have a neighbour within the window: only those are ever re-scored."""
+    probs = np.asarray(probs, dtype=np.float64)
+    check_positions(positions, len(probs))
+    neighbours = neighbour_rows(positions, window)
+    features = context_features(probs, neighbours)
+    if document:
+        features = np.concatenate([features, document_features(probs, positions)], axis=1)
+    return features, (neighbours >= 0).any(axis=1)
 
 
 @dataclass(frozen=True)
@@ -117,13 +121,9 @@ class ContextLayer:
     def apply(self, probs: np.ndarray, positions: list[Position]) -> np.ndarray:
         """Probabilities in context; rows with no neighbour among `positions` are returned
         unchanged."""
-        probs = np.asarray(probs, dtype=np.float64)
-        check_positions(positions, len(probs))
-        neighbours = neighbour_rows(positions, self.window)
-        with_context = (neighbours >= 0).any(axis=1)
-        out = probs.copy()
+        out = np.array(probs, dtype=np.float64)
+        features, with_context = layer_inputs(out, positions, self.window, self.document)
         if with_context.any():
-            features = layer_features(probs, positions, self.window, self.document)
             scores = features[with_context] @ self.coef.T
             scores += self.intercept
             scores -= scores.max(axis=1, keepdims=True)
@@ -178,14 +178,10 @@ def fit_context_layer(
     they are ever re-scored."""
     from sklearn.linear_model import LogisticRegression
 
-    probs = np.asarray(probs, dtype=np.float64)
-    check_positions(positions, len(probs))
-    neighbours = neighbour_rows(positions, window)
-    use = (neighbours >= 0).any(axis=1)
+    features, use = layer_inputs(probs, positions, window, document)
     present = set(np.asarray(y)[use].tolist())
     if len(present) < 2:
         raise ContextError("fitting a context layer needs sentences of two labels or more")
-    features = layer_features(probs, positions, window, document)
     model = LogisticRegression(C=C, max_iter=5000)
     model.fit(features[use], np.asarray(y)[use])
     weights, biases = model.coef_, model.intercept_

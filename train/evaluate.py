@@ -230,6 +230,19 @@ def summary_line(metrics: dict) -> str:
     )
 
 
+def context_line(context: dict) -> str:
+    """What an evaluation's `context` summary says, in one line."""
+    if not context["used"]:
+        return f"not used ({context['why']})"
+    document = ""
+    if context.get("document"):
+        document = ", the sentence's place and its document's other sentences"
+    return (
+        f"neighbours within {context['window']} sentences{document} (each sentence read alone: "
+        f"macro-F1 {context['macro_f1_alone']:.4f}, accuracy {context['accuracy_alone']:.4f})"
+    )
+
+
 def write_report(
     metrics: dict,
     out_dir: Path,
@@ -249,12 +262,7 @@ def write_report(
         "",
     ]
     if context.get("used"):
-        lines += [
-            f"Sentences read in their documents (context layer, window {context['window']}); "
-            f"each sentence read alone: macro-F1 {context['macro_f1_alone']:.4f}, accuracy "
-            f"{context['accuracy_alone']:.4f}.",
-            "",
-        ]
+        lines += [f"Sentences read in their documents: {context_line(context)}.", ""]
     lines += [
         metrics_table(metrics),
         "",

@@ -12,6 +12,7 @@ from train.data_io import read_eval_rows, sentence_positions
 from train.evaluate import (
     bootstrap_weights,
     compute_metrics,
+    context_line,
     encode_labels,
     interval,
     macro_f1_from_confusion,
@@ -101,18 +102,6 @@ def evaluation_rows(metrics: dict) -> list[tuple[str, str]]:
         for lab, m in metrics["per_label"].items()
     ]
     return rows
-
-
-def context_line(context: dict) -> str:
-    if not context["used"]:
-        return f"not used ({context['why']})"
-    document = ""
-    if context.get("document"):
-        document = ", the sentence's place and its document's other sentences"
-    return (
-        f"neighbours within {context['window']} sentences{document} (each sentence alone: "
-        f"macro-F1 {context['macro_f1_alone']:.4f})"
-    )
 
 
 def compare_checkpoints(
