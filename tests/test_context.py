@@ -99,11 +99,13 @@ def test_document_features_let_the_layer_read_beyond_its_window():
 
 def test_layers_saved_before_document_features_still_load():
     probs, positions, y = synthetic_documents(60, seed=4)
-    old = fit_context_layer(probs, positions, y, window=1, C=1.0, document=False).to_dict()
+    fitted = fit_context_layer(probs, positions, y, window=1, C=1.0, document=False)
+    old = fitted.to_dict()
     del old["document"]
     layer = ContextLayer.from_dict(old)
     assert layer.document is False
     assert np.allclose(layer.apply(probs, positions).sum(1), 1)
+    assert np.array_equal(layer.apply(probs, positions), fitted.apply(probs, positions))
     with pytest.raises(ContextError, match="document features True"):
         ContextLayer.from_dict({**old, "document": True})
     with pytest.raises(ContextError, match="not true or false"):
